@@ -19,13 +19,13 @@ var (
 // copies: callers may keep them but must not expect them to change.
 type Bucket struct {
 	// Name is the bucket name (validated by the S3 layer before proposing).
-	Name string
+	Name string `json:"name"`
 	// Owner is the user name of the creator.
-	Owner string
+	Owner string `json:"owner"`
 	// Created is the creation time (chosen by the proposer).
-	Created time.Time
+	Created time.Time `json:"created"`
 	// Tags is the bucket tag set; nil when none is set.
-	Tags map[string]string
+	Tags map[string]string `json:"tags,omitempty"`
 	// Policy is the bucket policy JSON; "" when none is set.
-	Policy string
+	Policy string `json:"policy,omitempty"`
 }

@@ -1,0 +1,347 @@
+package raftfsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// Store errors.
+var (
+	// ErrNotLeader: this node is not the Raft leader and cannot forward.
+	ErrNotLeader = errors.New("raftfsm: not the leader")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("raftfsm: store closed")
+)
+
+// Config configures a Store.
+type Config struct {
+	// Dir is the folder for the Raft log, stable store and snapshots.
+	Dir string
+	// NodeID is this node's unique Raft server id.
+	NodeID string
+	// BindAddr is the host:port the Raft transport listens on. Port 0 picks
+	// a free port (tests).
+	BindAddr string
+	// AdvertiseAddr is the address peers dial; empty means the bound address.
+	AdvertiseAddr string
+	// Bootstrap makes a node with no Raft state bootstrap a single-voter
+	// cluster of itself.
+	Bootstrap bool
+	// ApplyTimeout bounds how long a proposal waits to be committed and
+	// applied (default 10 s).
+	ApplyTimeout time.Duration
+	// SnapshotThreshold is how many log entries trigger a snapshot
+	// (default 8192).
+	SnapshotThreshold uint64
+	// SnapshotInterval is how often Raft checks whether to snapshot
+	// (default 30 s).
+	SnapshotInterval time.Duration
+	// SnapshotsRetained is how many snapshots are kept on disk (default 2).
+	SnapshotsRetained int
+	// MaxBuckets caps the number of buckets in the cluster (default 10,000).
+	MaxBuckets int
+	// MaxUsers caps the number of users (default 100,000).
+	MaxUsers int
+	// MaxPolicies caps the number of custom IAM policies (default 1,024).
+	MaxPolicies int
+	// Logger receives the store's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults; Dir and NodeID must still be set.
+func DefaultConfig() Config {
+	return Config{
+		NodeID:            "node1",
+		BindAddr:          "127.0.0.1:9100",
+		Bootstrap:         true,
+		ApplyTimeout:      10 * time.Second,
+		SnapshotThreshold: 8192,
+		SnapshotInterval:  30 * time.Second,
+		SnapshotsRetained: 2,
+		MaxBuckets:        10000,
+		MaxUsers:          100000,
+		MaxPolicies:       1024,
+	}
+}
+
+// Validate names the bad field and its allowed range.
+func (c *Config) Validate() error {
+	switch {
+	case c.Dir == "":
+		return errors.New("raftfsm: Config.Dir must be set")
+	case c.NodeID == "":
+		return errors.New("raftfsm: Config.NodeID must be set")
+	case c.BindAddr == "":
+		return errors.New("raftfsm: Config.BindAddr must be host:port")
+	case c.ApplyTimeout < 100*time.Millisecond || c.ApplyTimeout > 10*time.Minute:
+		return fmt.Errorf("raftfsm: Config.ApplyTimeout %v out of range [100ms, 10m]", c.ApplyTimeout)
+	case c.SnapshotThreshold < 16:
+		return fmt.Errorf("raftfsm: Config.SnapshotThreshold %d below 16", c.SnapshotThreshold)
+	case c.SnapshotsRetained < 1 || c.SnapshotsRetained > 100:
+		return fmt.Errorf("raftfsm: Config.SnapshotsRetained %d out of range [1, 100]", c.SnapshotsRetained)
+	case c.MaxBuckets < 1 || c.MaxBuckets > 1_000_000:
+		return fmt.Errorf("raftfsm: Config.MaxBuckets %d out of range [1, 1000000]", c.MaxBuckets)
+	case c.MaxUsers < 1 || c.MaxUsers > 10_000_000:
+		return fmt.Errorf("raftfsm: Config.MaxUsers %d out of range [1, 10000000]", c.MaxUsers)
+	case c.MaxPolicies < 1 || c.MaxPolicies > 1_000_000:
+		return fmt.Errorf("raftfsm: Config.MaxPolicies %d out of range [1, 1000000]", c.MaxPolicies)
+	}
+	if _, _, err := net.SplitHostPort(c.BindAddr); err != nil {
+		return fmt.Errorf("raftfsm: Config.BindAddr %q: %w", c.BindAddr, err)
+	}
+	return nil
+}
+
+// Store is a node's handle on the replicated state: the Raft instance, its
+// stores and transport, and the FSM. Safe for concurrent use.
+type Store struct {
+	cfg       Config
+	log       *slog.Logger
+	fsm       *FSM
+	raft      *raft.Raft
+	transport *raft.NetworkTransport
+	logStore  *raftboltdb.BoltStore
+}
+
+// Open starts Raft on cfg.Dir, bootstrapping a single-voter cluster when
+// asked to and when no state exists yet.
+func Open(cfg Config) (*Store, error) {
+	if cfg.ApplyTimeout == 0 {
+		cfg.ApplyTimeout = 10 * time.Second
+	}
+	if cfg.SnapshotThreshold == 0 {
+		cfg.SnapshotThreshold = 8192
+	}
+	if cfg.SnapshotInterval == 0 {
+		cfg.SnapshotInterval = 30 * time.Second
+	}
+	if cfg.SnapshotsRetained == 0 {
+		cfg.SnapshotsRetained = 2
+	}
+	if cfg.MaxBuckets == 0 {
+		cfg.MaxBuckets = 10000
+	}
+	if cfg.MaxUsers == 0 {
+		cfg.MaxUsers = 100000
+	}
+	if cfg.MaxPolicies == 0 {
+		cfg.MaxPolicies = 1024
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("raftfsm: create %s: %w", cfg.Dir, err)
+	}
+	rl := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: os.Stderr})
+
+	logStore, err := raftboltdb.NewBoltStore(filepath.Join(cfg.Dir, "raft.db"))
+	if err != nil {
+		return nil, fmt.Errorf("raftfsm: open log store: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, cfg.SnapshotsRetained, rl)
+	if err != nil {
+		logStore.Close()
+		return nil, fmt.Errorf("raftfsm: open snapshot store: %w", err)
+	}
+	var advertise net.Addr
+	if cfg.AdvertiseAddr != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+		if err != nil {
+			logStore.Close()
+			return nil, fmt.Errorf("raftfsm: Config.AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
+		}
+		advertise = a
+	}
+	transport, err := raft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, 3, 10*time.Second, rl)
+	if err != nil {
+		logStore.Close()
+		return nil, fmt.Errorf("raftfsm: listen on %s: %w", cfg.BindAddr, err)
+	}
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = rl
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.SnapshotInterval = cfg.SnapshotInterval
+
+	fsm := NewFSM()
+	if cfg.Bootstrap {
+		has, err := raft.HasExistingState(logStore, logStore, snaps)
+		if err != nil {
+			transport.Close()
+			logStore.Close()
+			return nil, fmt.Errorf("raftfsm: inspect state: %w", err)
+		}
+		if !has {
+			conf := raft.Configuration{Servers: []raft.Server{{
+				Suffrage: raft.Voter, ID: rc.LocalID, Address: transport.LocalAddr(),
+			}}}
+			if err := raft.BootstrapCluster(rc, logStore, logStore, snaps, transport, conf); err != nil {
+				transport.Close()
+				logStore.Close()
+				return nil, fmt.Errorf("raftfsm: bootstrap: %w", err)
+			}
+		}
+	}
+	r, err := raft.NewRaft(rc, fsm, logStore, logStore, snaps, transport)
+	if err != nil {
+		transport.Close()
+		logStore.Close()
+		return nil, fmt.Errorf("raftfsm: start raft: %w", err)
+	}
+	return &Store{cfg: cfg, log: lg, fsm: fsm, raft: r, transport: transport, logStore: logStore}, nil
+}
+
+// FSM returns the state machine (for reads).
+func (s *Store) FSM() *FSM { return s.fsm }
+
+// Addr is the Raft transport's address.
+func (s *Store) Addr() string { return string(s.transport.LocalAddr()) }
+
+// IsLeader reports whether this node is the Raft leader.
+func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
+
+// Stats returns Raft's status map (state, term, applied index, ...).
+func (s *Store) Stats() map[string]string { return s.raft.Stats() }
+
+// WaitForLeader blocks until the cluster has a leader or ctx ends.
+func (s *Store) WaitForLeader(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if addr, _ := s.raft.LeaderWithID(); addr != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("raftfsm: no leader: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Snapshot forces a Raft snapshot now (tests and operators).
+func (s *Store) Snapshot() error { return s.raft.Snapshot().Error() }
+
+// Close shuts Raft down and closes its stores.
+func (s *Store) Close() error {
+	err := s.raft.Shutdown().Error()
+	if cerr := s.transport.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.logStore.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// propose replicates one command and returns the FSM's response: nil or a
+// domain error such as ErrBucketExists. It returns after the command is
+// committed and applied on this node.
+func (s *Store) propose(ctx context.Context, t CommandType, payload any) error {
+	b, err := encodeCommand(t, payload)
+	if err != nil {
+		return err
+	}
+	timeout := s.cfg.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d < timeout {
+			timeout = d
+		}
+	}
+	f := s.raft.Apply(b, timeout)
+	if err := f.Error(); err != nil {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
+			return fmt.Errorf("%w: %v", ErrNotLeader, err)
+		case errors.Is(err, raft.ErrRaftShutdown):
+			return ErrClosed
+		}
+		return fmt.Errorf("raftfsm: %s: %w", t, err)
+	}
+	if rerr, ok := f.Response().(error); ok {
+		return rerr
+	}
+	return nil
+}
+
+// CreateBucket replicates a new bucket.
+func (s *Store) CreateBucket(ctx context.Context, b Bucket) error {
+	return s.propose(ctx, CmdCreateBucket, createBucketCmd{Bucket: b, MaxBuckets: s.cfg.MaxBuckets})
+}
+
+// DeleteBucket removes a bucket's metadata.
+func (s *Store) DeleteBucket(ctx context.Context, name string) error {
+	return s.propose(ctx, CmdDeleteBucket, deleteBucketCmd{Name: name})
+}
+
+// SetBucketTags replaces a bucket's tag set; nil or empty deletes it.
+func (s *Store) SetBucketTags(ctx context.Context, name string, tags map[string]string) error {
+	return s.propose(ctx, CmdSetBucketTags, setBucketTagsCmd{Name: name, Tags: tags})
+}
+
+// SetBucketPolicy replaces a bucket's policy JSON; "" deletes it.
+func (s *Store) SetBucketPolicy(ctx context.Context, name, policy string) error {
+	return s.propose(ctx, CmdSetBucketPolicy, setBucketPolicyCmd{Name: name, Policy: policy})
+}
+
+// Bucket returns the named bucket from local state.
+func (s *Store) Bucket(name string) (Bucket, bool) { return s.fsm.Bucket(name) }
+
+// Buckets returns all buckets from local state, sorted by name.
+func (s *Store) Buckets() []Bucket { return s.fsm.Buckets() }
+
+var _ io.Closer = (*Store)(nil)
+
+// CreateUser replicates a new user. u.Secret must already be sealed.
+func (s *Store) CreateUser(ctx context.Context, u User) error {
+	return s.propose(ctx, CmdCreateUser, createUserCmd{User: u, MaxUsers: s.cfg.MaxUsers})
+}
+
+// UserUpdate lists the fields of a user to change; nil fields stay.
+type UserUpdate struct {
+	Secret   []byte // sealed
+	UID, GID *uint32
+	Role     Role
+}
+
+// UpdateUser changes a user's secret, POSIX ids or role.
+func (s *Store) UpdateUser(ctx context.Context, name string, upd UserUpdate, now time.Time) error {
+	return s.propose(ctx, CmdUpdateUser, updateUserCmd{Name: name, Secret: upd.Secret, UID: upd.UID, GID: upd.GID, Role: upd.Role, Updated: now})
+}
+
+// DeleteUser removes a user (and, with later commands, everything it owns).
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.propose(ctx, CmdDeleteUser, deleteUserCmd{Name: name})
+}
+
+// PutPolicy adds a custom policy (validated by the caller).
+func (s *Store) PutPolicy(ctx context.Context, p Policy) error {
+	return s.propose(ctx, CmdPutPolicy, putPolicyCmd{Policy: p, MaxPolicies: s.cfg.MaxPolicies})
+}
+
+// DeletePolicy removes a custom policy that no user has attached.
+func (s *Store) DeletePolicy(ctx context.Context, name string) error {
+	return s.propose(ctx, CmdDeletePolicy, deletePolicyCmd{Name: name})
+}
+
+// AttachPolicy attaches policy to user (a user has one policy); "" detaches.
+func (s *Store) AttachPolicy(ctx context.Context, user, policy string) error {
+	return s.propose(ctx, CmdAttachPolicy, attachPolicyCmd{User: user, Policy: policy})
+}
