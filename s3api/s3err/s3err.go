@@ -103,3 +103,18 @@ var (
 	ErrInvalidTaggingDirective            = &Error{"InvalidArgument", "Unknown tagging directive.", http.StatusBadRequest}
 	ErrBadRequest                         = &Error{"BadRequest", "400 BadRequest", http.StatusBadRequest}
 )
+
+// Codes added by s3api for operations it answers.
+var (
+	ErrInvalidURI                                = &Error{"InvalidURI", "Couldn't parse the specified URI.", http.StatusBadRequest}
+	ErrNoSuchVersion                             = &Error{"NoSuchVersion", "The specified version does not exist.", http.StatusNotFound}
+	ErrPartNumberNotSatisfiable                  = &Error{"InvalidPartNumber", "The requested partnumber is not satisfiable", http.StatusRequestedRangeNotSatisfiable}
+	ErrInvalidLocationConstraint                 = &Error{"InvalidLocationConstraint", "The specified location-constraint is not valid", http.StatusBadRequest}
+	ErrNoSuchCORSConfiguration                   = &Error{"NoSuchCORSConfiguration", "The CORS configuration does not exist", http.StatusNotFound}
+	ErrNoSuchWebsiteConfiguration                = &Error{"NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", http.StatusNotFound}
+	ErrObjectLockConfigurationNotFound           = &Error{"ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", http.StatusNotFound}
+	ErrOwnershipControlsNotFound                 = &Error{"OwnershipControlsNotFoundError", "The bucket ownership controls were not found", http.StatusNotFound}
+	ErrReplicationConfigurationNotFound          = &Error{"ReplicationConfigurationNotFoundError", "The replication configuration was not found", http.StatusNotFound}
+	ErrNoSuchPublicAccessBlockConfiguration      = &Error{"NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", http.StatusNotFound}
+	ErrServerSideEncryptionConfigurationNotFound = &Error{"ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found", http.StatusNotFound}
+)
