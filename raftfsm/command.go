@@ -23,6 +23,12 @@ const (
 	CmdPutPolicy       CommandType = 8
 	CmdDeletePolicy    CommandType = 9
 	CmdAttachPolicy    CommandType = 10
+	CmdCreateSession   CommandType = 11
+	CmdRevokeSessions  CommandType = 12
+	CmdPurgeSessions   CommandType = 13
+
+	CmdCreateServiceAccount CommandType = 14
+	CmdDeleteServiceAccount CommandType = 15
 
 	// SkippableBit marks commands that older nodes may skip.
 	SkippableBit CommandType = 0x80
@@ -39,6 +45,12 @@ var commandNames = map[CommandType]string{
 	CmdPutPolicy:       "PutPolicy",
 	CmdDeletePolicy:    "DeletePolicy",
 	CmdAttachPolicy:    "AttachPolicy",
+	CmdCreateSession:   "CreateSession",
+	CmdRevokeSessions:  "RevokeSessions",
+	CmdPurgeSessions:   "PurgeSessions",
+
+	CmdCreateServiceAccount: "CreateServiceAccount",
+	CmdDeleteServiceAccount: "DeleteServiceAccount",
 }
 
 // String names the command type.

@@ -17,6 +17,9 @@ type state struct {
 	Buckets  map[string]*Bucket `json:"buckets"`
 	Users    map[string]*User   `json:"users"`
 	Policies map[string]*Policy `json:"policies"`
+	// Sessions and ServiceAccounts are keyed by access key.
+	Sessions        map[string]*Session        `json:"sessions"`
+	ServiceAccounts map[string]*ServiceAccount `json:"service_accounts"`
 }
 
 func newState() *state {
@@ -24,6 +27,9 @@ func newState() *state {
 		Buckets:  make(map[string]*Bucket),
 		Users:    make(map[string]*User),
 		Policies: make(map[string]*Policy),
+
+		Sessions:        make(map[string]*Session),
+		ServiceAccounts: make(map[string]*ServiceAccount),
 	}
 }
 
@@ -37,6 +43,12 @@ func (s *state) fill() {
 	}
 	if s.Policies == nil {
 		s.Policies = make(map[string]*Policy)
+	}
+	if s.Sessions == nil {
+		s.Sessions = make(map[string]*Session)
+	}
+	if s.ServiceAccounts == nil {
+		s.ServiceAccounts = make(map[string]*ServiceAccount)
 	}
 }
 
@@ -68,6 +80,12 @@ func NewFSM() *FSM {
 		CmdPutPolicy:       applyPutPolicy,
 		CmdDeletePolicy:    applyDeletePolicy,
 		CmdAttachPolicy:    applyAttachPolicy,
+		CmdCreateSession:   applyCreateSession,
+		CmdRevokeSessions:  applyRevokeSessions,
+		CmdPurgeSessions:   applyPurgeSessions,
+
+		CmdCreateServiceAccount: applyCreateServiceAccount,
+		CmdDeleteServiceAccount: applyDeleteServiceAccount,
 	}
 	return f
 }
@@ -207,6 +225,9 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		Buckets:  maps.Clone(f.st.Buckets),
 		Users:    maps.Clone(f.st.Users),
 		Policies: maps.Clone(f.st.Policies),
+
+		Sessions:        maps.Clone(f.st.Sessions),
+		ServiceAccounts: maps.Clone(f.st.ServiceAccounts),
 	}
 	f.mu.RUnlock()
 	return &fsmSnapshot{st: view}, nil

@@ -91,6 +91,8 @@ func fixtureFSM(t *testing.T) *FSM {
 	f.ApplyCommand(mustEncode(t, CmdSetBucketTags, setBucketTagsCmd{Name: "logs", Tags: map[string]string{"team": "ops"}}))
 	f.ApplyCommand(mustEncode(t, CmdPutPolicy, putPolicyCmd{Policy: Policy{Name: "logs-rw", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::logs/*"}]}`, Created: created}}))
 	f.ApplyCommand(mustEncode(t, CmdCreateUser, createUserCmd{User: User{Name: "alice", Role: RoleS3, Secret: []byte{1, 2, 3}, UID: 1001, GID: 100, Policy: "logs-rw", Created: created}}))
+	f.ApplyCommand(mustEncode(t, CmdCreateSession, createSessionCmd{Session: Session{AccessKey: "ASIAFIXTURE", Secret: []byte{4}, TokenHash: []byte{5}, Parent: "alice", Policy: `{"Version":"2012-10-17","Statement":[]}`, Created: created, Expiration: created.Add(time.Hour)}}))
+	f.ApplyCommand(mustEncode(t, CmdCreateServiceAccount, createServiceAccountCmd{Account: ServiceAccount{AccessKey: "SAFIXTURE", Secret: []byte{6}, Parent: "alice", Created: created}}))
 	return f
 }
 
@@ -154,6 +156,12 @@ func TestRestoreFixtureV1(t *testing.T) {
 	}
 	if p, ok := f.Policy("logs-rw"); !ok || p.Document == "" {
 		t.Fatalf("policy = %+v %v", p, ok)
+	}
+	if se, ok := f.SessionAuth([]byte("ASIAFIXTURE")); !ok || se.Parent != "alice" || se.Expiration.Format(time.RFC3339) != "2026-01-02T04:04:05Z" || len(se.TokenHash) != 1 {
+		t.Fatalf("session = %+v %v", se, ok)
+	}
+	if sa, ok := f.ServiceAccountAuth([]byte("SAFIXTURE")); !ok || sa.Parent != "alice" || len(sa.Secret) != 1 {
+		t.Fatalf("service account = %+v %v", sa, ok)
 	}
 }
 

@@ -109,6 +109,9 @@ func applyCreateUser(s *state, payload []byte) any {
 	if _, ok := s.Users[c.User.Name]; ok {
 		return ErrUserExists
 	}
+	if s.keyInUse(c.User.Name) {
+		return ErrAccessKeyConflict
+	}
 	if c.MaxUsers > 0 && len(s.Users) >= c.MaxUsers {
 		return ErrTooManyUsers
 	}
@@ -159,6 +162,7 @@ func applyDeleteUser(s *state, payload []byte) any {
 		return ErrLastClusterAdmin
 	}
 	delete(s.Users, c.Name)
+	s.deleteUserCredentials(c.Name)
 	return nil
 }
 
@@ -278,4 +282,14 @@ func (f *FSM) Policies() []Policy {
 	f.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// UserAuth returns what authentication needs of the user whose access key
+// is ak: its sealed secret, role, POSIX ids and policy name. It does not
+// allocate; the returned slice must not be modified.
+func (f *FSM) UserAuth(ak []byte) (u *User, ok bool) {
+	f.mu.RLock()
+	u, ok = f.st.Users[string(ak)]
+	f.mu.RUnlock()
+	return u, ok
 }

@@ -55,6 +55,10 @@ type Config struct {
 	MaxUsers int
 	// MaxPolicies caps the number of custom IAM policies (default 1,024).
 	MaxPolicies int
+	// MaxSessions caps the number of live STS sessions (default 1,000,000).
+	MaxSessions int
+	// MaxServiceAccounts caps service accounts per user (default 100).
+	MaxServiceAccounts int
 	// Logger receives the store's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -72,6 +76,9 @@ func DefaultConfig() Config {
 		MaxBuckets:        10000,
 		MaxUsers:          100000,
 		MaxPolicies:       1024,
+		MaxSessions:       1_000_000,
+
+		MaxServiceAccounts: 100,
 	}
 }
 
@@ -96,6 +103,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("raftfsm: Config.MaxUsers %d out of range [1, 10000000]", c.MaxUsers)
 	case c.MaxPolicies < 1 || c.MaxPolicies > 1_000_000:
 		return fmt.Errorf("raftfsm: Config.MaxPolicies %d out of range [1, 1000000]", c.MaxPolicies)
+	case c.MaxSessions < 1 || c.MaxSessions > 100_000_000:
+		return fmt.Errorf("raftfsm: Config.MaxSessions %d out of range [1, 100000000]", c.MaxSessions)
+	case c.MaxServiceAccounts < 1 || c.MaxServiceAccounts > 10_000:
+		return fmt.Errorf("raftfsm: Config.MaxServiceAccounts %d out of range [1, 10000]", c.MaxServiceAccounts)
 	}
 	if _, _, err := net.SplitHostPort(c.BindAddr); err != nil {
 		return fmt.Errorf("raftfsm: Config.BindAddr %q: %w", c.BindAddr, err)
@@ -137,6 +148,12 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.MaxPolicies == 0 {
 		cfg.MaxPolicies = 1024
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = 1_000_000
+	}
+	if cfg.MaxServiceAccounts == 0 {
+		cfg.MaxServiceAccounts = 100
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -255,9 +272,15 @@ func (s *Store) Close() error {
 // domain error such as ErrBucketExists. It returns after the command is
 // committed and applied on this node.
 func (s *Store) propose(ctx context.Context, t CommandType, payload any) error {
+	_, err := s.proposeResult(ctx, t, payload)
+	return err
+}
+
+// proposeResult is propose returning the FSM's non-error response too.
+func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (any, error) {
 	b, err := encodeCommand(t, payload)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	timeout := s.cfg.ApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {
@@ -269,16 +292,17 @@ func (s *Store) propose(ctx context.Context, t CommandType, payload any) error {
 	if err := f.Error(); err != nil {
 		switch {
 		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
-			return fmt.Errorf("%w: %v", ErrNotLeader, err)
+			return nil, fmt.Errorf("%w: %v", ErrNotLeader, err)
 		case errors.Is(err, raft.ErrRaftShutdown):
-			return ErrClosed
+			return nil, ErrClosed
 		}
-		return fmt.Errorf("raftfsm: %s: %w", t, err)
+		return nil, fmt.Errorf("raftfsm: %s: %w", t, err)
 	}
-	if rerr, ok := f.Response().(error); ok {
-		return rerr
+	resp := f.Response()
+	if rerr, ok := resp.(error); ok {
+		return nil, rerr
 	}
-	return nil
+	return resp, nil
 }
 
 // CreateBucket replicates a new bucket.
@@ -345,3 +369,70 @@ func (s *Store) DeletePolicy(ctx context.Context, name string) error {
 func (s *Store) AttachPolicy(ctx context.Context, user, policy string) error {
 	return s.propose(ctx, CmdAttachPolicy, attachPolicyCmd{User: user, Policy: policy})
 }
+
+// UserAuth is FSM.UserAuth on local state. The *User is an immutable
+// snapshot (records are replaced, never changed in place).
+func (s *Store) UserAuth(ak []byte) (*User, bool) { return s.fsm.UserAuth(ak) }
+
+// User returns a user from local state.
+func (s *Store) User(name string) (User, bool) { return s.fsm.User(name) }
+
+// Users returns all users from local state, sorted by name.
+func (s *Store) Users() []User { return s.fsm.Users() }
+
+// Policy returns a custom policy from local state.
+func (s *Store) Policy(name string) (Policy, bool) { return s.fsm.Policy(name) }
+
+// Policies returns all custom policies from local state, sorted by name.
+func (s *Store) Policies() []Policy { return s.fsm.Policies() }
+
+// CreateSession replicates a new STS session (secret sealed, token hashed).
+func (s *Store) CreateSession(ctx context.Context, se Session) error {
+	return s.propose(ctx, CmdCreateSession, createSessionCmd{Session: se, MaxSessions: s.cfg.MaxSessions})
+}
+
+// RevokeSession revokes one session; parent, when not "", must own it.
+func (s *Store) RevokeSession(ctx context.Context, accessKey, parent string) error {
+	return s.propose(ctx, CmdRevokeSessions, revokeSessionsCmd{AccessKey: accessKey, Parent: parent})
+}
+
+// RevokeUserSessions revokes every session of user and returns how many.
+func (s *Store) RevokeUserSessions(ctx context.Context, user string) (int, error) {
+	r, err := s.proposeResult(ctx, CmdRevokeSessions, revokeSessionsCmd{Parent: user})
+	n, _ := r.(int)
+	return n, err
+}
+
+// PurgeExpiredSessions removes sessions expired at now and returns how many.
+// Only the leader should call it (followers' proposals fail with
+// ErrNotLeader).
+func (s *Store) PurgeExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	r, err := s.proposeResult(ctx, CmdPurgeSessions, purgeSessionsCmd{Now: now})
+	n, _ := r.(int)
+	return n, err
+}
+
+// CreateServiceAccount replicates a new service account (secret sealed).
+func (s *Store) CreateServiceAccount(ctx context.Context, sa ServiceAccount) error {
+	return s.propose(ctx, CmdCreateServiceAccount, createServiceAccountCmd{Account: sa, MaxPerUse: s.cfg.MaxServiceAccounts})
+}
+
+// DeleteServiceAccount removes a service account; parent, when not "",
+// must be its parent (ErrNotParent otherwise).
+func (s *Store) DeleteServiceAccount(ctx context.Context, accessKey, parent string) error {
+	return s.propose(ctx, CmdDeleteServiceAccount, deleteServiceAccountCmd{AccessKey: accessKey, Parent: parent})
+}
+
+// SessionAuth is FSM.SessionAuth on local state.
+func (s *Store) SessionAuth(ak []byte) (*Session, bool) { return s.fsm.SessionAuth(ak) }
+
+// ServiceAccountAuth is FSM.ServiceAccountAuth on local state.
+func (s *Store) ServiceAccountAuth(ak []byte) (*ServiceAccount, bool) {
+	return s.fsm.ServiceAccountAuth(ak)
+}
+
+// Sessions returns parent's live sessions ("" for all) from local state.
+func (s *Store) Sessions(parent string) []Session { return s.fsm.Sessions(parent) }
+
+// ServiceAccounts returns parent's service accounts ("" for all).
+func (s *Store) ServiceAccounts(parent string) []ServiceAccount { return s.fsm.ServiceAccounts(parent) }
