@@ -253,6 +253,17 @@ func (s *Store) WaitForLeader(ctx context.Context) error {
 	}
 }
 
+// Barrier waits until every log entry committed before the call is applied
+// to this node's FSM (on the leader). A node calls it after winning an
+// election so it serves reads from complete state.
+func (s *Store) Barrier(ctx context.Context) error {
+	timeout := s.cfg.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	return s.raft.Barrier(timeout).Error()
+}
+
 // Snapshot forces a Raft snapshot now (tests and operators).
 func (s *Store) Snapshot() error { return s.raft.Snapshot().Error() }
 

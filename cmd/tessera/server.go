@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tessera-s3/tessera/node"
+)
+
+func serverCmd() *cobra.Command {
+	var (
+		configPath string
+		listen     string
+		dataDir    string
+		drives     int
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a Tessera node (with no flags: one node on 127.0.0.1:9000, data in ./tessera-data)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := node.LoadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			if f.Changed("listen") {
+				cfg.Listen = listen
+			}
+			if f.Changed("data-dir") {
+				cfg.DataDir = dataDir
+			}
+			if f.Changed("drives") {
+				cfg.Drives = drives
+			}
+			n, err := node.New(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err = n.Start(ctx, nil)
+			cancel()
+			if err != nil {
+				_ = n.Shutdown(context.Background())
+				return err
+			}
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+			select {
+			case s := <-sig:
+				fmt.Fprintf(os.Stderr, "tessera: %s received, shutting down\n", s)
+			case err := <-n.Done():
+				if err != nil {
+					_ = n.Shutdown(context.Background())
+					return fmt.Errorf("serve: %w", err)
+				}
+			}
+			return n.Shutdown(context.Background())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "config", "", "TOML config file (see deploy/tessera.toml)")
+	f.StringVar(&listen, "listen", "127.0.0.1:9000", "S3 API address, host:port (env TESSERA_LISTEN)")
+	f.StringVar(&dataDir, "data-dir", "./tessera-data", "data folder (env TESSERA_DATA_DIR)")
+	f.IntVar(&drives, "drives", 4, "drive folders created under the data folder when none are configured, 1-64 (env TESSERA_DRIVES)")
+	return cmd
+}

@@ -1,0 +1,240 @@
+package erasure
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Limits of the S3 data model enforced by Store.
+const (
+	// MaxObjectSize is the largest object PutObject accepts (5 TiB, as S3).
+	MaxObjectSize = 5 << 40
+	// MaxKeyLength is the longest object key in bytes (1024, as S3).
+	MaxKeyLength = 1024
+	// MaxPartNumber is the highest multipart part number (10000, as S3).
+	MaxPartNumber = 10000
+	// MaxSetDrives is the largest erasure set; more drives form several sets.
+	MaxSetDrives = 16
+	// maxListParts caps ListParts pages (as S3).
+	maxListParts = 1000
+)
+
+// Defaults used by DefaultConfig and for zero fields of Config.
+const (
+	DefaultBlockSize        = 1 << 20
+	DefaultInlineThreshold  = 128 << 10
+	DefaultMinPartSize      = 5 << 20
+	DefaultMetaCacheSize    = 32 << 20
+	DefaultMetaMemTableSize = 4 << 20
+	DefaultHealthInterval   = 5 * time.Second
+)
+
+// More errors returned by Store (see api.go for the agreed set).
+var (
+	// ErrInvalidKey: the bucket or key is empty or the key is longer than
+	// MaxKeyLength.
+	ErrInvalidKey = errors.New("erasure: invalid bucket or key")
+	// ErrInvalidRange: Object.Range was asked for bytes outside the object.
+	ErrInvalidRange = errors.New("erasure: invalid range")
+	// ErrInvalidPartNumber: a part number outside 1..MaxPartNumber.
+	ErrInvalidPartNumber = errors.New("erasure: invalid part number")
+	// ErrCorrupt: too many shards of an object failed their checksums or
+	// are missing for the data to be rebuilt.
+	ErrCorrupt = errors.New("erasure: object data corrupt or missing beyond repair")
+)
+
+// Config configures a Store. Zero values of the numeric fields select the
+// defaults (DefaultConfig shows them); Sync's zero value is false, so start
+// from DefaultConfig.
+type Config struct {
+	// Drives are the drive folders (absolute or relative paths); at least 1.
+	// Their order fixes each drive's erasure set and position: keep it
+	// stable across restarts (the format file of each drive records it).
+	Drives []string
+	// DataShards and ParityShards: 0 and 0 choose the default for the number
+	// of drives per set (see DefaultLayout). Otherwise DataShards >= 1,
+	// ParityShards >= 0, ParityShards <= DataShards and DataShards +
+	// ParityShards must equal the drives per set.
+	DataShards, ParityShards int
+	// BlockSize is the erasure block size in bytes (default 1 MiB, range
+	// 4 KiB..64 MiB). Each shard gets ceil(BlockSize/DataShards) bytes of
+	// every block.
+	BlockSize int
+	// InlineThreshold: objects of at most this many bytes are stored inline
+	// in the metadata record (default 128 KiB, capped at BlockSize; negative
+	// disables inlining).
+	InlineThreshold int
+	// MinPartSize is the minimum size in bytes of a multipart part other
+	// than the last (default 5 MiB, as AWS; range 1..5 GiB).
+	MinPartSize int64
+	// Sync makes writes durable (fsync / synced commits) before they are
+	// acknowledged (default true).
+	Sync bool
+	// Chown, when true and the process runs as root, makes each object's
+	// shard files and folders owned by the object's UID/GID.
+	Chown bool
+	// MetaCacheSize is the block cache in bytes shared by all drives'
+	// metadata stores (default 32 MiB).
+	MetaCacheSize int64
+	// MetaMemTableSize is each drive's metadata memtable in bytes (default
+	// 4 MiB, range 256 KiB..256 MiB).
+	MetaMemTableSize int
+	// HealthInterval is how often every drive's format file is checked and
+	// offline drives are retried (default 5 s; negative disables the loop).
+	HealthInterval time.Duration
+	// Logger receives the store's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Clock returns the current time (default time.Now).
+	Clock func() time.Time
+}
+
+// DefaultConfig returns the defaults; Drives must still be set.
+func DefaultConfig() Config {
+	return Config{
+		BlockSize:        DefaultBlockSize,
+		InlineThreshold:  DefaultInlineThreshold,
+		MinPartSize:      DefaultMinPartSize,
+		Sync:             true,
+		MetaCacheSize:    DefaultMetaCacheSize,
+		MetaMemTableSize: DefaultMetaMemTableSize,
+		HealthInterval:   DefaultHealthInterval,
+	}
+}
+
+// withDefaults returns c with zero fields replaced by the defaults.
+func (c Config) withDefaults() Config {
+	if c.BlockSize == 0 {
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.InlineThreshold == 0 {
+		c.InlineThreshold = min(DefaultInlineThreshold, c.BlockSize)
+	}
+	if c.MinPartSize == 0 {
+		c.MinPartSize = DefaultMinPartSize
+	}
+	if c.MetaCacheSize == 0 {
+		c.MetaCacheSize = DefaultMetaCacheSize
+	}
+	if c.MetaMemTableSize == 0 {
+		c.MetaMemTableSize = DefaultMetaMemTableSize
+	}
+	if c.HealthInterval == 0 {
+		c.HealthInterval = DefaultHealthInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c
+}
+
+// Validate names the bad field and its allowed range. Zero numeric fields
+// are valid (they mean "default").
+func (c *Config) Validate() error {
+	if len(c.Drives) == 0 {
+		return errors.New("erasure: Config.Drives must name at least 1 drive folder")
+	}
+	seen := make(map[string]bool, len(c.Drives))
+	for i, d := range c.Drives {
+		if d == "" {
+			return fmt.Errorf("erasure: Config.Drives[%d] is empty", i)
+		}
+		if seen[d] {
+			return fmt.Errorf("erasure: Config.Drives[%d] %q is listed twice", i, d)
+		}
+		seen[d] = true
+	}
+	if c.DataShards != 0 || c.ParityShards != 0 {
+		sizes := setSizes(len(c.Drives))
+		if c.DataShards < 1 {
+			return fmt.Errorf("erasure: Config.DataShards %d must be >= 1", c.DataShards)
+		}
+		if c.ParityShards < 0 {
+			return fmt.Errorf("erasure: Config.ParityShards %d must be >= 0", c.ParityShards)
+		}
+		if c.ParityShards > c.DataShards {
+			return fmt.Errorf("erasure: Config.ParityShards %d must be <= DataShards %d", c.ParityShards, c.DataShards)
+		}
+		for _, n := range sizes {
+			if c.DataShards+c.ParityShards != n {
+				return fmt.Errorf("erasure: Config.DataShards+ParityShards = %d must equal the drives per set (%v for %d drives)",
+					c.DataShards+c.ParityShards, sizes, len(c.Drives))
+			}
+		}
+	}
+	bs := c.BlockSize
+	if bs != 0 && (bs < 4<<10 || bs > 64<<20) {
+		return fmt.Errorf("erasure: Config.BlockSize %d must be in 4096..%d bytes", bs, 64<<20)
+	}
+	if bs == 0 {
+		bs = DefaultBlockSize
+	}
+	if c.InlineThreshold > bs {
+		return fmt.Errorf("erasure: Config.InlineThreshold %d must be <= BlockSize %d", c.InlineThreshold, bs)
+	}
+	if c.MinPartSize < 0 || c.MinPartSize > 5<<30 {
+		return fmt.Errorf("erasure: Config.MinPartSize %d must be in 1..%d bytes", c.MinPartSize, int64(5<<30))
+	}
+	if c.MetaCacheSize < 0 {
+		return fmt.Errorf("erasure: Config.MetaCacheSize %d must be >= 0", c.MetaCacheSize)
+	}
+	if m := c.MetaMemTableSize; m != 0 && (m < 256<<10 || m > 256<<20) {
+		return fmt.Errorf("erasure: Config.MetaMemTableSize %d must be in %d..%d bytes", m, 256<<10, 256<<20)
+	}
+	return nil
+}
+
+// DefaultLayout returns the default data and parity shard counts for an
+// erasure set of n drives (1 <= n <= MaxSetDrives):
+//
+//	drives  1    2    3    4    5    6    7    8    9..11   12..16
+//	layout  1+0  1+1  2+1  2+2  3+2  4+2  5+2  6+2  n-3+3   n-4+4
+func DefaultLayout(n int) (data, parity int) {
+	switch {
+	case n <= 1:
+		return 1, 0
+	case n == 2:
+		return 1, 1
+	case n == 3:
+		return 2, 1
+	case n == 4:
+		return 2, 2
+	case n <= 8:
+		return n - 2, 2
+	case n <= 11:
+		return n - 3, 3
+	default:
+		return n - 4, 4
+	}
+}
+
+// setSizes splits n drives into erasure sets: one set for n <= 16, else
+// ceil(n/16) sets whose sizes differ by at most one (the first sets get the
+// extra drive). Drives are assigned to sets in order.
+func setSizes(n int) []int {
+	if n <= MaxSetDrives {
+		return []int{n}
+	}
+	s := (n + MaxSetDrives - 1) / MaxSetDrives
+	sizes := make([]int, s)
+	for i := range sizes {
+		sizes[i] = n / s
+		if i < n%s {
+			sizes[i]++
+		}
+	}
+	return sizes
+}
+
+// writeQuorum is k, or k+1 when k == m (so two disjoint halves cannot both
+// win a write).
+func writeQuorum(k, m int) int {
+	if k == m {
+		return k + 1
+	}
+	return k
+}

@@ -1,0 +1,330 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Duration is a time.Duration that reads and writes as text ("24h", "90s")
+// in TOML.
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// ErasureConfig is the [erasure] section.
+type ErasureConfig struct {
+	// DataShards and ParityShards choose the layout; 0 and 0 pick the
+	// default for the drive count (see erasure/DESIGN.md).
+	DataShards   int `toml:"data_shards"`
+	ParityShards int `toml:"parity_shards"`
+	// BlockSize is the erasure block size in bytes (0 = 1 MiB).
+	BlockSize int `toml:"block_size"`
+	// InlineThreshold: objects up to this many bytes are stored inline with
+	// their metadata (0 = the erasure default, 128 KiB).
+	InlineThreshold int `toml:"inline_threshold"`
+	// Sync makes every acknowledged write durable (fsync). Default true.
+	Sync bool `toml:"sync"`
+}
+
+// RootConfig is the [root] section: the root credentials. When both are
+// empty, credentials are generated at the first start, printed once and kept
+// in the data folder.
+type RootConfig struct {
+	// User is root's access key (3-128 characters).
+	User string `toml:"user"`
+	// Password is root's secret key (8-128 characters).
+	Password string `toml:"password"`
+}
+
+// Config is a node's configuration. Precedence: defaults, then the TOML file,
+// then TESSERA_* environment variables, then command-line flags.
+type Config struct {
+	// Listen is the S3 API address, host:port.
+	Listen string `toml:"listen"`
+	// DataDir holds drives (when DrivePaths is empty), Raft state and keys.
+	DataDir string `toml:"data_dir"`
+	// Drives is how many drive folders to create under DataDir/drives when
+	// DrivePaths is empty (1-64).
+	Drives int `toml:"drives"`
+	// DrivePaths lists drive folders explicitly (e.g. NVMe mount points).
+	DrivePaths []string `toml:"drive_paths"`
+	// Region is the S3 region this node answers for.
+	Region string `toml:"region"`
+	// Domains enable virtual-hosted-style requests: Host "<bucket>.<domain>".
+	Domains []string `toml:"domains"`
+	// NodeID is the node's Raft id.
+	NodeID string `toml:"node_id"`
+	// ClusterListen is the cluster port (Raft and shard traffic), host:port.
+	ClusterListen string `toml:"cluster_listen"`
+	// ClusterSecret is shared by every node of a cluster: it authenticates
+	// node-to-node connections and seals secrets in the replicated state
+	// (at least 32 characters). Empty on a single node: a key is generated.
+	ClusterSecret string `toml:"cluster_secret"`
+	// MaxUsers caps the number of users (1 - 10,000,000).
+	MaxUsers int `toml:"max_users"`
+	// MaxPolicies caps the number of custom IAM policies (1 - 1,000,000).
+	MaxPolicies int `toml:"max_policies"`
+	// StaleUploadAge: multipart uploads older than this are aborted by a
+	// background sweep (1m - 8760h).
+	StaleUploadAge Duration `toml:"stale_upload_age"`
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// on SIGTERM (1s - 1h).
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+	// Erasure is the [erasure] section.
+	Erasure ErasureConfig `toml:"erasure"`
+	// Root is the [root] section.
+	Root RootConfig `toml:"root"`
+
+	// Logger receives the node's logs (default: text to stderr at LogLevel).
+	Logger *slog.Logger `toml:"-"`
+	// Stdout receives the one-time print of generated root credentials
+	// (default os.Stdout).
+	Stdout io.Writer `toml:"-"`
+	// Now is the clock (default time.Now); tests override it.
+	Now func() time.Time `toml:"-"`
+	// CredentialNow is the clock that decides STS session expiry and
+	// issues session times (default Now). Tests move it forward to expire
+	// sessions without moving the clock SigV4's skew check uses.
+	CredentialNow func() time.Time `toml:"-"`
+}
+
+// DefaultConfig returns the embedded defaults: a single node on
+// 127.0.0.1:9000 with four drive folders under ./tessera-data.
+func DefaultConfig() Config {
+	return Config{
+		Listen:          "127.0.0.1:9000",
+		DataDir:         "./tessera-data",
+		Drives:          4,
+		Region:          "us-east-1",
+		NodeID:          "node1",
+		ClusterListen:   "127.0.0.1:9100",
+		MaxUsers:        100000,
+		MaxPolicies:     1024,
+		StaleUploadAge:  Duration(24 * time.Hour),
+		ShutdownTimeout: Duration(30 * time.Second),
+		LogLevel:        "info",
+		Erasure:         ErasureConfig{Sync: true},
+	}
+}
+
+// LoadConfig returns the defaults overlaid with the TOML file at path (if
+// path is not empty) and then with TESSERA_* environment variables.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path != "" {
+		md, err := toml.DecodeFile(path, &cfg)
+		if err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return cfg, fmt.Errorf("config %s: unknown key %q", path, und[0].String())
+		}
+	}
+	if err := cfg.applyEnv(os.LookupEnv); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// applyEnv overlays TESSERA_* variables.
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	num := func(name string, dst *int) error {
+		if v, ok := lookup(name); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("environment %s=%q: not an integer", name, v)
+			}
+			*dst = n
+		}
+		return nil
+	}
+	dur := func(name string, dst *Duration) error {
+		if v, ok := lookup(name); ok {
+			if err := dst.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("environment %s=%q: not a duration (e.g. 24h)", name, v)
+			}
+		}
+		return nil
+	}
+	str("TESSERA_LISTEN", &c.Listen)
+	str("TESSERA_DATA_DIR", &c.DataDir)
+	str("TESSERA_REGION", &c.Region)
+	str("TESSERA_NODE_ID", &c.NodeID)
+	str("TESSERA_CLUSTER_LISTEN", &c.ClusterListen)
+	str("TESSERA_LOG_LEVEL", &c.LogLevel)
+	str("TESSERA_CLUSTER_SECRET", &c.ClusterSecret)
+	str("TESSERA_ROOT_USER", &c.Root.User)
+	str("TESSERA_ROOT_PASSWORD", &c.Root.Password)
+	if v, ok := lookup("TESSERA_DOMAINS"); ok {
+		c.Domains = splitList(v)
+	}
+	if v, ok := lookup("TESSERA_DRIVE_PATHS"); ok {
+		c.DrivePaths = splitList(v)
+	}
+	if v, ok := lookup("TESSERA_SYNC"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("environment TESSERA_SYNC=%q: not a boolean", v)
+		}
+		c.Erasure.Sync = b
+	}
+	for _, e := range []error{
+		num("TESSERA_DRIVES", &c.Drives),
+		num("TESSERA_MAX_USERS", &c.MaxUsers),
+		num("TESSERA_MAX_POLICIES", &c.MaxPolicies),
+		num("TESSERA_ERASURE_DATA_SHARDS", &c.Erasure.DataShards),
+		num("TESSERA_ERASURE_PARITY_SHARDS", &c.Erasure.ParityShards),
+		dur("TESSERA_STALE_UPLOAD_AGE", &c.StaleUploadAge),
+		dur("TESSERA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate names the bad field and its allowed range.
+func (c *Config) Validate() error {
+	if err := validHostPort("listen", c.Listen); err != nil {
+		return err
+	}
+	if err := validHostPort("cluster_listen", c.ClusterListen); err != nil {
+		return err
+	}
+	if c.DataDir == "" {
+		return errors.New("config: data_dir must be set")
+	}
+	if len(c.DrivePaths) == 0 && (c.Drives < 1 || c.Drives > 64) {
+		return fmt.Errorf("config: drives = %d, must be between 1 and 64", c.Drives)
+	}
+	if len(c.DrivePaths) > 1024 {
+		return fmt.Errorf("config: drive_paths has %d entries, at most 1024", len(c.DrivePaths))
+	}
+	if c.Region == "" || len(c.Region) > 64 {
+		return fmt.Errorf("config: region %q must be 1-64 characters", c.Region)
+	}
+	if c.NodeID == "" || len(c.NodeID) > 128 {
+		return fmt.Errorf("config: node_id %q must be 1-128 characters", c.NodeID)
+	}
+	if d := time.Duration(c.StaleUploadAge); d < time.Minute || d > 8760*time.Hour {
+		return fmt.Errorf("config: stale_upload_age = %v, must be between 1m and 8760h", d)
+	}
+	if d := time.Duration(c.ShutdownTimeout); d < time.Second || d > time.Hour {
+		return fmt.Errorf("config: shutdown_timeout = %v, must be between 1s and 1h", d)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < 32 {
+		return fmt.Errorf("config: cluster_secret must be at least 32 characters, got %d", len(c.ClusterSecret))
+	}
+	if c.MaxUsers < 1 || c.MaxUsers > 10_000_000 {
+		return fmt.Errorf("config: max_users = %d, must be between 1 and 10000000", c.MaxUsers)
+	}
+	if c.MaxPolicies < 1 || c.MaxPolicies > 1_000_000 {
+		return fmt.Errorf("config: max_policies = %d, must be between 1 and 1000000", c.MaxPolicies)
+	}
+	if c.Erasure.DataShards < 0 || c.Erasure.DataShards > 256 {
+		return fmt.Errorf("config: erasure.data_shards = %d, must be between 0 and 256", c.Erasure.DataShards)
+	}
+	if c.Erasure.ParityShards < 0 || c.Erasure.ParityShards > 256 {
+		return fmt.Errorf("config: erasure.parity_shards = %d, must be between 0 and 256", c.Erasure.ParityShards)
+	}
+	if c.Erasure.BlockSize != 0 && (c.Erasure.BlockSize < 64<<10 || c.Erasure.BlockSize > 64<<20) {
+		return fmt.Errorf("config: erasure.block_size = %d, must be between 65536 and 67108864 bytes", c.Erasure.BlockSize)
+	}
+	if c.Erasure.InlineThreshold < 0 || c.Erasure.InlineThreshold > 4<<20 {
+		return fmt.Errorf("config: erasure.inline_threshold = %d, must be between 0 and 4194304 bytes", c.Erasure.InlineThreshold)
+	}
+	if (c.Root.User == "") != (c.Root.Password == "") {
+		return errors.New("config: root.user and root.password (TESSERA_ROOT_USER, TESSERA_ROOT_PASSWORD) must be set together")
+	}
+	if c.Root.User != "" {
+		if n := len(c.Root.User); n < 3 || n > 128 {
+			return fmt.Errorf("config: root.user must be 3-128 characters, got %d", n)
+		}
+		if n := len(c.Root.Password); n < 8 || n > 128 {
+			return fmt.Errorf("config: root.password must be 8-128 characters, got %d", n)
+		}
+	}
+	return nil
+}
+
+func validHostPort(field, v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("config: %s = %q, must be host:port", field, v)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("config: %s = %q, port must be between 0 and 65535", field, v)
+	}
+	_ = host
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("config: log_level = %q, must be debug, info, warn or error", s)
+}
+
+// drivePaths returns the drive folders: DrivePaths, or Drives folders under
+// DataDir/drives.
+func (c *Config) drivePaths() []string {
+	if len(c.DrivePaths) > 0 {
+		return c.DrivePaths
+	}
+	out := make([]string, c.Drives)
+	for i := range out {
+		out[i] = filepath.Join(c.DataDir, "drives", fmt.Sprintf("drive%d", i+1))
+	}
+	return out
+}

@@ -1,0 +1,342 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/tessera-s3/tessera/admin"
+	"github.com/tessera-s3/tessera/erasure"
+	"github.com/tessera-s3/tessera/iam"
+	"github.com/tessera-s3/tessera/raftfsm"
+	"github.com/tessera-s3/tessera/s3api"
+	"github.com/tessera-s3/tessera/sts"
+)
+
+// Node is one running Tessera node. Create with New, run with Start, stop with
+// Shutdown. Safe for concurrent use.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *erasure.Store
+	raft    *raftfsm.Store
+	api     *s3api.Server
+	admin   *admin.Handler
+	metrics *metrics
+	http    *fasthttp.Server
+	ln      net.Listener
+	root    rootCredentials
+	ready   atomic.Bool
+	stopBg  context.CancelFunc
+	bgDone  sync.WaitGroup
+	serveCh chan error
+	closed  atomic.Bool
+}
+
+// New validates cfg, opens the drives and Raft, and prepares the S3 server.
+// It does not listen yet.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CredentialNow == nil {
+		cfg.CredentialNow = cfg.Now
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lvl, _ := parseLevel(cfg.LogLevel)
+		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data_dir %s: %w", cfg.DataDir, err)
+	}
+	root, err := loadRootCredentials(cfg.Root, cfg.DataDir, cfg.Stdout)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: lg, root: root}
+
+	ec := erasure.DefaultConfig()
+	ec.Drives = cfg.drivePaths()
+	ec.DataShards, ec.ParityShards = cfg.Erasure.DataShards, cfg.Erasure.ParityShards
+	if cfg.Erasure.BlockSize != 0 {
+		ec.BlockSize = cfg.Erasure.BlockSize
+	}
+	if cfg.Erasure.InlineThreshold != 0 {
+		ec.InlineThreshold = cfg.Erasure.InlineThreshold
+	}
+	ec.Sync = cfg.Erasure.Sync
+	ec.Logger = lg.With("component", "erasure")
+	for _, d := range ec.Drives {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create drive folder %s: %w", d, err)
+		}
+	}
+	if n.store, err = erasure.Open(ec); err != nil {
+		return nil, fmt.Errorf("open drives: %w", err)
+	}
+
+	rc := raftfsm.DefaultConfig()
+	rc.Dir = filepath.Join(cfg.DataDir, "raft")
+	rc.NodeID = cfg.NodeID
+	rc.BindAddr = cfg.ClusterListen
+	rc.Logger = lg.With("component", "raft")
+	rc.MaxUsers = cfg.MaxUsers
+	rc.MaxPolicies = cfg.MaxPolicies
+	if n.raft, err = raftfsm.Open(rc); err != nil {
+		n.store.Close()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+
+	key, err := loadClusterKey(cfg.ClusterSecret, cfg.DataDir)
+	if err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
+	sealer, err := raftfsm.NewSealer(key)
+	if err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
+	auth := newIdentities(root, n.raft, sealer, cfg.Region, cfg.Now, cfg.CredentialNow)
+	acfg := admin.DefaultConfig()
+	acfg.Logger = lg.With("component", "admin")
+	acfg.Now = cfg.Now
+	n.admin, err = admin.New(acfg, admin.Deps{
+		Auth: auth, Identity: n.raft, Sealer: sealer, Objects: n.store,
+		ValidatePolicy: func(doc []byte) error { _, err := iam.Parse(doc, iam.IdentityPolicy); return err },
+		PredefinedPolicy: func(name string) (string, bool) {
+			b, ok := iam.PredefinedJSON(name)
+			return string(b), ok
+		},
+	})
+	if err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
+	stc := sts.DefaultConfig()
+	stc.Logger = lg.With("component", "sts")
+	stc.Now = cfg.CredentialNow
+	stsSvc, err := sts.New(stc, sts.Deps{
+		Auth: auth, Sessions: n.raft, Sealer: sealer,
+		ValidatePolicy: func(doc []byte) error { _, err := iam.Parse(doc, iam.IdentityPolicy); return err },
+	})
+	if err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
+	sc := s3api.DefaultConfig()
+	sc.STS = stsSvc.ServeHTTP
+	sc.Region = cfg.Region
+	sc.Domains = cfg.Domains
+	sc.Logger = lg.With("component", "s3api")
+	sc.Now = cfg.Now
+	sc.Internal = n.internal
+	n.metrics = newMetrics(n)
+	sc.Observe = n.metrics.observe
+	n.api, err = s3api.New(sc, s3api.Deps{Objects: n.store, Buckets: n.raft, Credentials: auth, Authorizer: auth})
+	if err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
+	n.http = n.api.NewFastHTTPServer()
+	return n, nil
+}
+
+// RootCredentials returns root's access and secret key.
+func (n *Node) RootCredentials() (accessKey, secretKey string) {
+	return n.root.AccessKey, n.root.SecretKey
+}
+
+// Addr is the S3 listener's address once Start returned.
+func (n *Node) Addr() string {
+	if n.ln == nil {
+		return ""
+	}
+	return n.ln.Addr().String()
+}
+
+// Start waits for Raft to elect a leader, listens on cfg.Listen (or uses ln
+// when not nil) and serves the S3 API in the background.
+func (n *Node) Start(ctx context.Context, ln net.Listener) error {
+	if err := n.raft.WaitForLeader(ctx); err != nil {
+		return err
+	}
+	// Serve only once the whole committed log is applied locally (a
+	// restarted leader replays its log after winning the election).
+	if n.raft.IsLeader() {
+		if err := n.raft.Barrier(ctx); err != nil {
+			return fmt.Errorf("raft barrier: %w", err)
+		}
+	}
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", n.cfg.Listen); err != nil {
+			return fmt.Errorf("listen on %s: %w", n.cfg.Listen, err)
+		}
+	}
+	n.ln = ln
+	bg, cancel := context.WithCancel(context.Background())
+	n.stopBg = cancel
+	n.bgDone.Add(2)
+	go n.sweepUploads(bg)
+	go n.purgeSessions(bg)
+	n.serveCh = make(chan error, 1)
+	go func() { n.serveCh <- n.http.Serve(ln) }()
+	n.ready.Store(true)
+	n.log.Info("tessera node serving", "s3", ln.Addr().String(), "cluster", n.raft.Addr(), "drives", len(n.cfg.drivePaths()))
+	return nil
+}
+
+// Done returns the channel that receives the HTTP server's exit error.
+func (n *Node) Done() <-chan error { return n.serveCh }
+
+// sweepUploads aborts multipart uploads older than StaleUploadAge.
+func (n *Node) sweepUploads(ctx context.Context) {
+	defer n.bgDone.Done()
+	age := time.Duration(n.cfg.StaleUploadAge)
+	every := min(age/4, time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if k, err := n.store.CleanupStaleUploads(ctx, age); err != nil {
+				n.log.Warn("stale upload sweep", "err", err)
+			} else if k > 0 {
+				n.log.Info("aborted stale multipart uploads", "count", k)
+			}
+			// Data folders no record points at (a PUT cut short by a crash
+			// of another process sharing nothing with this one's leases)
+			// are removed once they are old enough to be no write in
+			// progress.
+			if k, err := n.store.CleanupOrphans(ctx, time.Hour); err != nil {
+				n.log.Warn("orphan sweep", "err", err)
+			} else if k > 0 {
+				n.log.Info("removed orphaned data folders", "count", k)
+			}
+		}
+	}
+}
+
+// purgeSessions removes expired STS sessions from the replicated state. Only
+// the leader proposes; the command carries the leader's clock so Apply stays
+// deterministic. Expired sessions are refused at request time whether or
+// not they were purged yet.
+func (n *Node) purgeSessions(ctx context.Context) {
+	defer n.bgDone.Done()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !n.raft.IsLeader() {
+				continue
+			}
+			if k, err := n.raft.PurgeExpiredSessions(ctx, n.cfg.CredentialNow()); err != nil {
+				n.log.Warn("purge expired sessions", "err", err)
+			} else if k > 0 {
+				n.log.Info("purged expired STS sessions", "count", k)
+			}
+		}
+	}
+}
+
+// PurgeExpiredSessions runs one purge now (tests and operators).
+func (n *Node) PurgeExpiredSessions(ctx context.Context) (int, error) {
+	return n.raft.PurgeExpiredSessions(ctx, n.cfg.CredentialNow())
+}
+
+// Shutdown stops the node gracefully: it reports not-ready, stops accepting
+// connections, lets in-flight requests finish (up to ShutdownTimeout or ctx),
+// then closes Raft and the drives. Writes cut short are never visible: the
+// storage layer only commits complete objects.
+func (n *Node) Shutdown(ctx context.Context) error {
+	if !n.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	n.ready.Store(false)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(n.cfg.ShutdownTimeout))
+	defer cancel()
+	var errs []error
+	if n.ln != nil {
+		if err := n.http.ShutdownWithContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if n.stopBg != nil {
+		n.stopBg()
+		n.bgDone.Wait()
+	}
+	if err := n.raft.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("raft: %w", err))
+	}
+	if err := n.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("drives: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	pathLive    = "/_tessera/health/live"
+	pathReady   = "/_tessera/health/ready"
+	pathMetrics = "/_tessera/metrics"
+)
+
+// internal serves the /_tessera/ routes that are not S3.
+func (n *Node) internal(ctx *fasthttp.RequestCtx) {
+	if bytes.HasPrefix(ctx.URI().PathOriginal(), []byte(admin.Prefix)) {
+		n.admin.ServeHTTP(ctx)
+		return
+	}
+	switch string(ctx.Path()) {
+	case pathLive:
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ok"}`)
+	case pathMetrics:
+		n.metrics.handler(ctx)
+	case pathReady:
+		ctx.SetContentType("application/json")
+		if n.ready.Load() && n.raft.IsLeader() {
+			ctx.SetBodyString(`{"status":"ready"}`)
+			return
+		}
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString(`{"status":"not ready"}`)
+	default:
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"error":"no such route"}`)
+	}
+}
+
+// RaftSnapshot makes Raft write a snapshot of the replicated state now.
+func (n *Node) RaftSnapshot() error { return n.raft.Snapshot() }
+
+// ClusterAddr is the cluster (Raft) listener's address.
+func (n *Node) ClusterAddr() string { return n.raft.Addr() }
