@@ -28,4 +28,7 @@ type Bucket struct {
 	Tags map[string]string `json:"tags,omitempty"`
 	// Policy is the bucket policy JSON; "" when none is set.
 	Policy string `json:"policy,omitempty"`
+	// Lifecycle is the bucket's lifecycle configuration (JSON owned by the
+	// lifecycle package); "" when none is set.
+	Lifecycle string `json:"lifecycle,omitempty"`
 }

@@ -29,6 +29,8 @@ const (
 
 	CmdCreateServiceAccount CommandType = 14
 	CmdDeleteServiceAccount CommandType = 15
+	CmdSetBucketLifecycle   CommandType = 16
+	CmdSetSetting           CommandType = 17
 
 	// SkippableBit marks commands that older nodes may skip.
 	SkippableBit CommandType = 0x80
@@ -51,6 +53,8 @@ var commandNames = map[CommandType]string{
 
 	CmdCreateServiceAccount: "CreateServiceAccount",
 	CmdDeleteServiceAccount: "DeleteServiceAccount",
+	CmdSetBucketLifecycle:   "SetBucketLifecycle",
+	CmdSetSetting:           "SetSetting",
 }
 
 // String names the command type.
@@ -107,4 +111,15 @@ type setBucketTagsCmd struct {
 type setBucketPolicyCmd struct {
 	Name   string `json:"name"`
 	Policy string `json:"policy"`
+}
+
+type setBucketLifecycleCmd struct {
+	Name      string `json:"name"`
+	Lifecycle string `json:"lifecycle"`
+}
+
+// setSettingCmd sets (or, with an empty Value, deletes) a cluster setting.
+type setSettingCmd struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }

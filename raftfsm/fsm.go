@@ -20,6 +20,9 @@ type state struct {
 	// Sessions and ServiceAccounts are keyed by access key.
 	Sessions        map[string]*Session        `json:"sessions"`
 	ServiceAccounts map[string]*ServiceAccount `json:"service_accounts"`
+	// Settings are cluster-wide settings (audit webhook, ...). Values that
+	// hold secrets are sealed by the proposer.
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 func newState() *state {
@@ -30,6 +33,7 @@ func newState() *state {
 
 		Sessions:        make(map[string]*Session),
 		ServiceAccounts: make(map[string]*ServiceAccount),
+		Settings:        make(map[string]string),
 	}
 }
 
@@ -49,6 +53,9 @@ func (s *state) fill() {
 	}
 	if s.ServiceAccounts == nil {
 		s.ServiceAccounts = make(map[string]*ServiceAccount)
+	}
+	if s.Settings == nil {
+		s.Settings = make(map[string]string)
 	}
 }
 
@@ -86,6 +93,8 @@ func NewFSM() *FSM {
 
 		CmdCreateServiceAccount: applyCreateServiceAccount,
 		CmdDeleteServiceAccount: applyDeleteServiceAccount,
+		CmdSetBucketLifecycle:   applySetBucketLifecycle,
+		CmdSetSetting:           applySetSetting,
 	}
 	return f
 }
@@ -177,6 +186,37 @@ func applySetBucketPolicy(s *state, payload []byte) any {
 	return nil
 }
 
+func applySetBucketLifecycle(s *state, payload []byte) any {
+	var c setBucketLifecycleCmd
+	mustUnmarshal(CmdSetBucketLifecycle, payload, &c)
+	b, ok := s.Buckets[c.Name]
+	if !ok {
+		return ErrBucketNotFound
+	}
+	nb := *b
+	nb.Lifecycle = c.Lifecycle
+	s.Buckets[c.Name] = &nb
+	return nil
+}
+
+func applySetSetting(s *state, payload []byte) any {
+	var c setSettingCmd
+	mustUnmarshal(CmdSetSetting, payload, &c)
+	if c.Value == "" {
+		delete(s.Settings, c.Key)
+	} else {
+		s.Settings[c.Key] = c.Value
+	}
+	return nil
+}
+
+// Setting returns a cluster setting ("" when unset).
+func (f *FSM) Setting(key string) string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.st.Settings[key]
+}
+
 // Bucket returns a copy of the named bucket.
 func (f *FSM) Bucket(name string) (Bucket, bool) {
 	f.mu.RLock()
@@ -228,6 +268,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 
 		Sessions:        maps.Clone(f.st.Sessions),
 		ServiceAccounts: maps.Clone(f.st.ServiceAccounts),
+		Settings:        maps.Clone(f.st.Settings),
 	}
 	f.mu.RUnlock()
 	return &fsmSnapshot{st: view}, nil

@@ -92,6 +92,8 @@ func fixtureFSM(t *testing.T) *FSM {
 	f.ApplyCommand(mustEncode(t, CmdPutPolicy, putPolicyCmd{Policy: Policy{Name: "logs-rw", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::logs/*"}]}`, Created: created}}))
 	f.ApplyCommand(mustEncode(t, CmdCreateUser, createUserCmd{User: User{Name: "alice", Role: RoleS3, Secret: []byte{1, 2, 3}, UID: 1001, GID: 100, Policy: "logs-rw", Created: created}}))
 	f.ApplyCommand(mustEncode(t, CmdCreateSession, createSessionCmd{Session: Session{AccessKey: "ASIAFIXTURE", Secret: []byte{4}, TokenHash: []byte{5}, Parent: "alice", Policy: `{"Version":"2012-10-17","Statement":[]}`, Created: created, Expiration: created.Add(time.Hour)}}))
+	f.ApplyCommand(mustEncode(t, CmdSetBucketLifecycle, setBucketLifecycleCmd{Name: "logs", Lifecycle: `{"rules":[{"id":"r1","days":30}]}`}))
+	f.ApplyCommand(mustEncode(t, CmdSetSetting, setSettingCmd{Key: "audit.endpoint", Value: "http://127.0.0.1:9999/audit"}))
 	f.ApplyCommand(mustEncode(t, CmdCreateServiceAccount, createServiceAccountCmd{Account: ServiceAccount{AccessKey: "SAFIXTURE", Secret: []byte{6}, Parent: "alice", Created: created}}))
 	return f
 }
@@ -159,6 +161,12 @@ func TestRestoreFixtureV1(t *testing.T) {
 	}
 	if se, ok := f.SessionAuth([]byte("ASIAFIXTURE")); !ok || se.Parent != "alice" || se.Expiration.Format(time.RFC3339) != "2026-01-02T04:04:05Z" || len(se.TokenHash) != 1 {
 		t.Fatalf("session = %+v %v", se, ok)
+	}
+	if b, _ := f.Bucket("logs"); b.Lifecycle == "" {
+		t.Fatal("lifecycle lost")
+	}
+	if f.Setting("audit.endpoint") == "" {
+		t.Fatal("setting lost")
 	}
 	if sa, ok := f.ServiceAccountAuth([]byte("SAFIXTURE")); !ok || sa.Parent != "alice" || len(sa.Secret) != 1 {
 		t.Fatalf("service account = %+v %v", sa, ok)

@@ -447,3 +447,17 @@ func (s *Store) Sessions(parent string) []Session { return s.fsm.Sessions(parent
 
 // ServiceAccounts returns parent's service accounts ("" for all).
 func (s *Store) ServiceAccounts(parent string) []ServiceAccount { return s.fsm.ServiceAccounts(parent) }
+
+// SetBucketLifecycle replaces a bucket's lifecycle configuration; ""
+// deletes it.
+func (s *Store) SetBucketLifecycle(ctx context.Context, name, lifecycle string) error {
+	return s.propose(ctx, CmdSetBucketLifecycle, setBucketLifecycleCmd{Name: name, Lifecycle: lifecycle})
+}
+
+// SetSetting sets a cluster setting; "" deletes it.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	return s.propose(ctx, CmdSetSetting, setSettingCmd{Key: key, Value: value})
+}
+
+// Setting reads a cluster setting from local state.
+func (s *Store) Setting(key string) string { return s.fsm.Setting(key) }
