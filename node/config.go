@@ -69,6 +69,10 @@ type Config struct {
 	Drives int `toml:"drives"`
 	// DrivePaths lists drive folders explicitly (e.g. NVMe mount points).
 	DrivePaths []string `toml:"drive_paths"`
+	// TLSCert and TLSKey are PEM files; when both are set the S3 port
+	// serves HTTPS. SIGHUP reloads them.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 	// Region is the S3 region this node answers for.
 	Region string `toml:"region"`
 	// Domains enable virtual-hosted-style requests: Host "<bucket>.<domain>".
@@ -181,6 +185,8 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	str("TESSERA_CLUSTER_LISTEN", &c.ClusterListen)
 	str("TESSERA_LOG_LEVEL", &c.LogLevel)
 	str("TESSERA_CLUSTER_SECRET", &c.ClusterSecret)
+	str("TESSERA_TLS_CERT", &c.TLSCert)
+	str("TESSERA_TLS_KEY", &c.TLSKey)
 	str("TESSERA_ROOT_USER", &c.Root.User)
 	str("TESSERA_ROOT_PASSWORD", &c.Root.Password)
 	if v, ok := lookup("TESSERA_DOMAINS"); ok {
@@ -253,6 +259,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("config: tls_cert and tls_key (TESSERA_TLS_CERT, TESSERA_TLS_KEY) must be set together")
 	}
 	if c.ClusterSecret != "" && len(c.ClusterSecret) < 32 {
 		return fmt.Errorf("config: cluster_secret must be at least 32 characters, got %d", len(c.ClusterSecret))

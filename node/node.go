@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ type Node struct {
 	api     *s3api.Server
 	admin   *admin.Handler
 	metrics *metrics
+	certs   *certReloader
 	http    *fasthttp.Server
 	ln      net.Listener
 	root    rootCredentials
@@ -196,6 +198,15 @@ func (n *Node) Start(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("listen on %s: %w", n.cfg.Listen, err)
 		}
 	}
+	if n.cfg.TLSCert != "" {
+		cr, err := newCertReloader(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		n.certs = cr
+		ln = tls.NewListener(ln, cr.tlsConfig())
+	}
 	n.ln = ln
 	bg, cancel := context.WithCancel(context.Background())
 	n.stopBg = cancel
@@ -333,6 +344,19 @@ func (n *Node) internal(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"error":"no such route"}`)
 	}
+}
+
+// Reload re-reads what can change without a restart: the TLS certificate
+// and key (on SIGHUP).
+func (n *Node) Reload() error {
+	if n.certs == nil {
+		return nil
+	}
+	if err := n.certs.Reload(); err != nil {
+		return err
+	}
+	n.log.Info("reloaded TLS certificate", "cert", n.cfg.TLSCert)
+	return nil
 }
 
 // RaftSnapshot makes Raft write a snapshot of the replicated state now.

@@ -51,17 +51,25 @@ func serverCmd() *cobra.Command {
 				return err
 			}
 			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-			select {
-			case s := <-sig:
-				fmt.Fprintf(os.Stderr, "tessera: %s received, shutting down\n", s)
-			case err := <-n.Done():
-				if err != nil {
-					_ = n.Shutdown(context.Background())
-					return fmt.Errorf("serve: %w", err)
+			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+			for {
+				select {
+				case s := <-sig:
+					if s == syscall.SIGHUP {
+						if err := n.Reload(); err != nil {
+							fmt.Fprintln(os.Stderr, "tessera: reload:", err)
+						}
+						continue
+					}
+					fmt.Fprintf(os.Stderr, "tessera: %s received, shutting down\n", s)
+				case err := <-n.Done():
+					if err != nil {
+						_ = n.Shutdown(context.Background())
+						return fmt.Errorf("serve: %w", err)
+					}
 				}
+				return n.Shutdown(context.Background())
 			}
-			return n.Shutdown(context.Background())
 		},
 	}
 	f := cmd.Flags()
