@@ -225,6 +225,10 @@ func (s *Server) writeResponse(r *request, p *response) {
 	}
 }
 
+// maxDrain is how much of an unread request body writeError reads to keep
+// the connection usable (covers the 5-16 MiB parts clients send).
+const maxDrain = 64 << 20
+
 // writeError writes err as an S3 error: the table's status and, except for
 // HEAD, the AWS <Error> XML document.
 func (s *Server) writeError(r *request, err error) {
@@ -240,11 +244,17 @@ func (s *Server) writeError(r *request, err error) {
 		b = strconv.AppendInt(b, ire.size, 10)
 		ctx.Response.Header.SetCanonical(hContentRange, b)
 	}
-	if cl := ctx.Request.Header.ContentLength(); (cl > 64<<10 || cl == -1) && ctx.RequestBodyStream() != nil {
-		// A large body may be unread; rather than draining gigabytes
-		// to reuse the connection, close it.
-		ctx.Response.Header.SetCanonical(hConnection, vClose)
-		ctx.SetConnectionClose()
+	if body := ctx.RequestBodyStream(); body != nil && ctx.Request.Header.ContentLength() != 0 {
+		// The body may be unread. Clients that sent "Expect: 100-continue"
+		// got the 100 from fasthttp before this handler ran and are now
+		// sending the body: read (and drop) it so that they see this
+		// error rather than a reset connection. Beyond maxDrain, close
+		// the connection instead of reading gigabytes.
+		n, err := io.Copy(io.Discard, io.LimitReader(body, maxDrain+1))
+		if err != nil || n > maxDrain {
+			ctx.Response.Header.SetCanonical(hConnection, vClose)
+			ctx.SetConnectionClose()
+		}
 	}
 	if ctx.IsHead() || e.HTTPStatus == http.StatusNotModified {
 		return
