@@ -85,6 +85,13 @@ type Config struct {
 	// node-to-node connections and seals secrets in the replicated state
 	// (at least 32 characters). Empty on a single node: a key is generated.
 	ClusterSecret string `toml:"cluster_secret"`
+	// AnonymousUID and AnonymousGID are the POSIX owner recorded on objects
+	// written anonymously (through a bucket policy); default 65534.
+	AnonymousUID uint32 `toml:"anonymous_uid"`
+	AnonymousGID uint32 `toml:"anonymous_gid"`
+	// ChownObjects makes each object's shard files on every drive owned by
+	// the writer's POSIX uid/gid when the server runs as root (default true).
+	ChownObjects bool `toml:"chown_objects"`
 	// MaxUsers caps the number of users (1 - 10,000,000).
 	MaxUsers int `toml:"max_users"`
 	// MaxPolicies caps the number of custom IAM policies (1 - 1,000,000).
@@ -126,6 +133,9 @@ func DefaultConfig() Config {
 		NodeID:          "node1",
 		ClusterListen:   "127.0.0.1:9100",
 		MaxUsers:        100000,
+		AnonymousUID:    65534,
+		AnonymousGID:    65534,
+		ChownObjects:    true,
 		MaxPolicies:     1024,
 		StaleUploadAge:  Duration(24 * time.Hour),
 		ShutdownTimeout: Duration(30 * time.Second),
