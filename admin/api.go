@@ -53,6 +53,11 @@ type Identity interface {
 	Sessions(parent string) []raftfsm.Session
 	RevokeSession(ctx context.Context, accessKey, parent string) error
 	RevokeUserSessions(ctx context.Context, user string) (int, error)
+
+	// SetSetting sets a replicated cluster setting ("" deletes it);
+	// Setting reads one from local state ("" when unset).
+	SetSetting(ctx context.Context, key, value string) error
+	Setting(key string) string
 }
 
 // Sealer seals secrets before they are proposed. *raftfsm.Sealer satisfies it.

@@ -223,3 +223,21 @@ func (c *Client) ShowServiceAccount(ctx context.Context, accessKey string) (Serv
 func (c *Client) RemoveServiceAccount(ctx context.Context, accessKey string) error {
 	return c.Do(ctx, "DELETE", "service-accounts/"+url.PathEscape(accessKey), nil, nil)
 }
+
+// SetAuditWebhook enables the cluster's audit webhook (or changes it);
+// token may be empty.
+func (c *Client) SetAuditWebhook(ctx context.Context, endpoint, token string) (AuditWebhookInfo, error) {
+	var out AuditWebhookInfo
+	return out, c.Do(ctx, "PUT", "audit-webhook", AuditWebhookRequest{Endpoint: endpoint, AuthToken: token}, &out)
+}
+
+// DisableAuditWebhook disables the cluster's audit webhook.
+func (c *Client) DisableAuditWebhook(ctx context.Context) error {
+	return c.Do(ctx, "DELETE", "audit-webhook", nil, nil)
+}
+
+// GetAuditWebhook shows the cluster's audit webhook (never the token).
+func (c *Client) GetAuditWebhook(ctx context.Context) (AuditWebhookInfo, error) {
+	var out AuditWebhookInfo
+	return out, c.Do(ctx, "GET", "audit-webhook", nil, &out)
+}

@@ -147,6 +147,9 @@ var routes = []route{
 	{"GET", []string{"service-accounts"}, permSelf, (*Handler).listServiceAccounts},
 	{"GET", []string{"service-accounts", "{}"}, permSelf, (*Handler).showServiceAccount},
 	{"DELETE", []string{"service-accounts", "{}"}, permSelf, (*Handler).removeServiceAccount},
+	{"GET", []string{"audit-webhook"}, permRead, (*Handler).getAuditWebhook},
+	{"PUT", []string{"audit-webhook"}, permWrite, (*Handler).putAuditWebhook},
+	{"DELETE", []string{"audit-webhook"}, permWrite, (*Handler).deleteAuditWebhook},
 }
 
 // ServeHTTP serves one admin request; the path starts with Prefix.

@@ -109,6 +109,9 @@ type Config struct {
 	// Root is the [root] section.
 	Root RootConfig `toml:"root"`
 
+	// Version is the binary's version (set by cmd/tessera), reported in
+	// audit events.
+	Version string `toml:"-"`
 	// Logger receives the node's logs (default: text to stderr at LogLevel).
 	Logger *slog.Logger `toml:"-"`
 	// Stdout receives the one-time print of generated root credentials

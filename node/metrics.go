@@ -37,6 +37,7 @@ func newMetrics(n *Node) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{n: n})
+	m.reg.MustRegister(n.audit.sender.Collectors()...)
 	m.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	return m
 }

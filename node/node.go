@@ -34,6 +34,7 @@ type Node struct {
 	api     *s3api.Server
 	admin   *admin.Handler
 	metrics *metrics
+	audit   *auditHook
 	certs   *certReloader
 	http    *fasthttp.Server
 	ln      net.Listener
@@ -84,6 +85,7 @@ func New(cfg Config) (*Node, error) {
 		ec.InlineThreshold = cfg.Erasure.InlineThreshold
 	}
 	ec.Sync = cfg.Erasure.Sync
+	ec.Chown = cfg.ChownObjects
 	ec.Logger = lg.With("component", "erasure")
 	for _, d := range ec.Drives {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -150,12 +152,18 @@ func New(cfg Config) (*Node, error) {
 	sc := s3api.DefaultConfig()
 	sc.STS = stsSvc.ServeHTTP
 	sc.Region = cfg.Region
+	sc.AnonymousUID, sc.AnonymousGID = cfg.AnonymousUID, cfg.AnonymousGID
 	sc.Domains = cfg.Domains
 	sc.Logger = lg.With("component", "s3api")
 	sc.Now = cfg.Now
 	sc.Internal = n.internal
+	if n.audit, err = newAuditHook(cfg, lg, n.raft, sealer); err != nil {
+		n.raft.Close()
+		n.store.Close()
+		return nil, err
+	}
 	n.metrics = newMetrics(n)
-	sc.Observe = n.metrics.observe
+	sc.Observe = n.observe
 	n.api, err = s3api.New(sc, s3api.Deps{Objects: n.store, Buckets: n.raft, Credentials: auth, Authorizer: auth})
 	if err != nil {
 		n.raft.Close()
@@ -213,6 +221,8 @@ func (n *Node) Start(ctx context.Context, ln net.Listener) error {
 	n.bgDone.Add(2)
 	go n.sweepUploads(bg)
 	go n.purgeSessions(bg)
+	n.bgDone.Add(1)
+	go n.watchAudit(bg)
 	n.serveCh = make(chan error, 1)
 	go func() { n.serveCh <- n.http.Serve(ln) }()
 	n.ready.Store(true)
@@ -304,6 +314,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		n.stopBg()
 		n.bgDone.Wait()
 	}
+	n.closeAudit(ctx)
 	if err := n.raft.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("raft: %w", err))
 	}

@@ -21,6 +21,7 @@ import (
 func s3Cmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "s3", Short: "Manage S3 policies, buckets and objects"}
 	cmd.AddCommand(policyCmd(g), bucketCmd(g), objectCmd(g), stsCmd(g), serviceAccountCmd(g))
+	cmd.AddCommand(clusterCmd(g))
 	return cmd
 }
 

@@ -49,6 +49,7 @@ func serverCmd() *cobra.Command {
 				}
 				cfg.CredentialNow = func() time.Time { return time.Now().Add(off) }
 			}
+			cfg.Version = version
 			n, err := node.New(cfg)
 			if err != nil {
 				return err
