@@ -173,3 +173,26 @@ func explain(err error) error {
 	}
 	return err
 }
+
+// withAdmin runs fn with an admin API client and a context bounded by
+// --timeout.
+func (g *globals) withAdmin(fn func(ctx context.Context, c *admin.Client) error) error {
+	c, err := g.admin()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := g.ctx()
+	defer cancel()
+	return fn(ctx, c)
+}
+
+// withS3 runs fn with an S3 client and a context bounded by --timeout.
+func (g *globals) withS3(fn func(ctx context.Context, c *s3.Client) error) error {
+	c, err := g.s3()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := g.ctx()
+	defer cancel()
+	return fn(ctx, c)
+}

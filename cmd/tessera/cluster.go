@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -51,22 +52,18 @@ func auditWebhookCmd(g *globals) *cobra.Command {
 			if err := admin.ValidateAuditToken(token); err != nil {
 				return fmt.Errorf("--auth-token: %s", err.(*admin.Error).Message)
 			}
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			info, err := c.SetAuditWebhook(ctx, endpoint, token)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, info)
-			}
-			fmt.Printf("audit webhook enabled: %s (bearer token %s); every node picks it up within a second\n",
-				info.Endpoint, map[bool]string{true: "set", false: "not set"}[info.AuthTokenSet])
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				info, err := c.SetAuditWebhook(ctx, endpoint, token)
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, info)
+				}
+				fmt.Printf("audit webhook enabled: %s (bearer token %s); every node picks it up within a second\n",
+					info.Endpoint, map[bool]string{true: "set", false: "not set"}[info.AuthTokenSet])
+				return nil
+			})
 		},
 	}
 	enable.Flags().StringVar(&endpoint, "endpoint", "", "the webhook: http:// or https:// URL the events are POSTed to")
@@ -76,41 +73,33 @@ func auditWebhookCmd(g *globals) *cobra.Command {
 	disable := &cobra.Command{
 		Use: "disable", Short: "Disable the webhook (clusteradmin)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.DisableAuditWebhook(ctx); err != nil {
-				return explain(err)
-			}
-			return done(g, "audit webhook disabled")
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.DisableAuditWebhook(ctx); err != nil {
+					return explain(err)
+				}
+				return done(g, "audit webhook disabled")
+			})
 		},
 	}
 	show := &cobra.Command{
 		Use: "show", Short: "Show the webhook (the token is never shown)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			info, err := c.GetAuditWebhook(ctx)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, info)
-			}
-			ep := info.Endpoint
-			if ep == "" {
-				ep = "-"
-			}
-			table(os.Stdout, []string{"ENABLED", "ENDPOINT", "AUTH_TOKEN_SET"},
-				[][]string{{fmt.Sprint(info.Enabled), ep, fmt.Sprint(info.AuthTokenSet)}})
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				info, err := c.GetAuditWebhook(ctx)
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, info)
+				}
+				ep := info.Endpoint
+				if ep == "" {
+					ep = "-"
+				}
+				table(os.Stdout, []string{"ENABLED", "ENDPOINT", "AUTH_TOKEN_SET"},
+					[][]string{{fmt.Sprint(info.Enabled), ep, fmt.Sprint(info.AuthTokenSet)}})
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(enable, disable, show)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-s3/tessera/admin"
 	"github.com/tessera-s3/tessera/iam"
 )
 
@@ -30,54 +32,46 @@ func policyCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List policies", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			ps, err := c.ListPolicies(ctx)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, ps)
-			}
-			var rows [][]string
-			for _, p := range ps {
-				kind := "custom"
-				if p.Predefined {
-					kind = "pre-defined"
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				ps, err := c.ListPolicies(ctx)
+				if err != nil {
+					return explain(err)
 				}
-				rows = append(rows, []string{p.Name, kind, strings.Join(p.Users, ",")})
-			}
-			table(os.Stdout, []string{"NAME", "KIND", "USERS"}, rows)
-			return nil
+				if g.json {
+					return printJSON(os.Stdout, ps)
+				}
+				var rows [][]string
+				for _, p := range ps {
+					kind := "custom"
+					if p.Predefined {
+						kind = "pre-defined"
+					}
+					rows = append(rows, []string{p.Name, kind, strings.Join(p.Users, ",")})
+				}
+				table(os.Stdout, []string{"NAME", "KIND", "USERS"}, rows)
+				return nil
+			})
 		},
 	}
 	show := &cobra.Command{
 		Use: "show NAME", Short: "Show a policy document", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			p, err := c.GetPolicy(ctx, args[0])
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, p)
-			}
-			var buf bytes.Buffer
-			if json.Indent(&buf, p.Document, "", "  ") != nil {
-				buf.Reset()
-				buf.Write(p.Document)
-			}
-			fmt.Println(buf.String())
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				p, err := c.GetPolicy(ctx, args[0])
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, p)
+				}
+				var buf bytes.Buffer
+				if json.Indent(&buf, p.Document, "", "  ") != nil {
+					buf.Reset()
+					buf.Write(p.Document)
+				}
+				fmt.Println(buf.String())
+				return nil
+			})
 		},
 	}
 	add := &cobra.Command{
@@ -90,61 +84,45 @@ func policyCmd(g *globals) *cobra.Command {
 			if _, err := iam.Parse(doc, iam.IdentityPolicy); err != nil {
 				return fmt.Errorf("FILE %s: %w", args[1], err)
 			}
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.PutPolicy(ctx, args[0], doc); err != nil {
-				return explain(err)
-			}
-			return done(g, "policy %s added", args[0])
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.PutPolicy(ctx, args[0], doc); err != nil {
+					return explain(err)
+				}
+				return done(g, "policy %s added", args[0])
+			})
 		},
 	}
 	remove := &cobra.Command{
 		Use: "remove NAME", Short: "Remove a custom policy that no user has attached", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.DeletePolicy(ctx, args[0]); err != nil {
-				return explain(err)
-			}
-			return done(g, "policy %s removed", args[0])
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.DeletePolicy(ctx, args[0]); err != nil {
+					return explain(err)
+				}
+				return done(g, "policy %s removed", args[0])
+			})
 		},
 	}
 	attach := &cobra.Command{
 		Use: "attach POLICY USER", Short: "Attach a policy to a user (replacing the one it had)", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.AttachPolicy(ctx, args[0], args[1]); err != nil {
-				return explain(err)
-			}
-			return done(g, "policy %s attached to %s", args[0], args[1])
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.AttachPolicy(ctx, args[0], args[1]); err != nil {
+					return explain(err)
+				}
+				return done(g, "policy %s attached to %s", args[0], args[1])
+			})
 		},
 	}
 	detach := &cobra.Command{
 		Use: "detach USER", Short: "Detach the user's policy (the user can then do nothing)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.DetachPolicy(ctx, args[0]); err != nil {
-				return explain(err)
-			}
-			return done(g, "policy detached from %s", args[0])
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.DetachPolicy(ctx, args[0]); err != nil {
+					return explain(err)
+				}
+				return done(g, "policy detached from %s", args[0])
+			})
 		},
 	}
 	cmd.AddCommand(list, show, add, remove, attach, detach)
@@ -210,21 +188,17 @@ func bucketCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("--policy: %w", err)
 				}
 			}
-			c, err := g.s3()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-				return s3Explain(err)
-			}
-			if doc != "" {
-				if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(name), Policy: aws.String(doc)}); err != nil {
-					return fmt.Errorf("bucket %s created, but setting its policy failed: %w", name, s3Explain(err))
+			return g.withS3(func(ctx context.Context, c *s3.Client) error {
+				if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+					return s3Explain(err)
 				}
-			}
-			return done(g, "bucket %s created", name)
+				if doc != "" {
+					if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(name), Policy: aws.String(doc)}); err != nil {
+						return fmt.Errorf("bucket %s created, but setting its policy failed: %w", name, s3Explain(err))
+					}
+				}
+				return done(g, "bucket %s created", name)
+			})
 		},
 	}
 	create.Flags().StringVar(&canned, "policy", "none", "canned bucket policy: none, download, upload or public")
@@ -232,49 +206,42 @@ func bucketCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List buckets", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.s3()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
-			if err != nil {
-				return s3Explain(err)
-			}
-			type row struct {
-				Name    string    `json:"name"`
-				Created time.Time `json:"created"`
-			}
-			var rows []row
-			var trows [][]string
-			for _, b := range out.Buckets {
-				rows = append(rows, row{aws.ToString(b.Name), aws.ToTime(b.CreationDate)})
-				trows = append(trows, []string{aws.ToString(b.Name), aws.ToTime(b.CreationDate).UTC().Format(time.RFC3339)})
-			}
-			if g.json {
-				return printJSON(os.Stdout, rows)
-			}
-			table(os.Stdout, []string{"NAME", "CREATED"}, trows)
-			return nil
+			return g.withS3(func(ctx context.Context, c *s3.Client) error {
+				out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+				if err != nil {
+					return s3Explain(err)
+				}
+				type row struct {
+					Name    string    `json:"name"`
+					Created time.Time `json:"created"`
+				}
+				var rows []row
+				var trows [][]string
+				for _, b := range out.Buckets {
+					rows = append(rows, row{aws.ToString(b.Name), aws.ToTime(b.CreationDate)})
+					trows = append(trows, []string{aws.ToString(b.Name), aws.ToTime(b.CreationDate).UTC().Format(time.RFC3339)})
+				}
+				if g.json {
+					return printJSON(os.Stdout, rows)
+				}
+				table(os.Stdout, []string{"NAME", "CREATED"}, trows)
+				return nil
+			})
 		},
 	}
 	destroy := &cobra.Command{
 		Use: "destroy NAME", Short: "Delete an empty bucket", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.s3()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(args[0])}); err != nil {
-				return s3Explain(err)
-			}
-			return done(g, "bucket %s destroyed", args[0])
+			return g.withS3(func(ctx context.Context, c *s3.Client) error {
+				if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(args[0])}); err != nil {
+					return s3Explain(err)
+				}
+				return done(g, "bucket %s destroyed", args[0])
+			})
 		},
 	}
 	cmd.AddCommand(create, list, destroy, bucketPolicyCmd(g))
+	cmd.AddCommand(lifecycleRuleCmd(g))
 	return cmd
 }
 
@@ -326,40 +293,36 @@ func bucketPolicyCmd(g *globals) *cobra.Command {
 	get := &cobra.Command{
 		Use: "get NAME", Short: "Show a bucket's policy (canned name or JSON)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.s3()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(args[0])})
-			doc := ""
-			if err != nil {
-				var ae smithy.APIError
-				if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchBucketPolicy" {
-					return s3Explain(err)
+			return g.withS3(func(ctx context.Context, c *s3.Client) error {
+				out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(args[0])})
+				doc := ""
+				if err != nil {
+					var ae smithy.APIError
+					if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchBucketPolicy" {
+						return s3Explain(err)
+					}
+				} else {
+					doc = aws.ToString(out.Policy)
 				}
-			} else {
-				doc = aws.ToString(out.Policy)
-			}
-			kind := "custom"
-			if doc == "" {
-				kind = "none"
-			}
-			for _, cn := range cannedPolicies[1:] {
-				if cd, _ := bucketPolicyDoc(cn, args[0]); sameJSON(cd, doc) {
-					kind = cn
+				kind := "custom"
+				if doc == "" {
+					kind = "none"
 				}
-			}
-			if g.json {
-				return printJSON(os.Stdout, map[string]any{"bucket": args[0], "policy": kind, "document": json.RawMessage(orNull(doc))})
-			}
-			if kind == "custom" {
-				fmt.Println(doc)
+				for _, cn := range cannedPolicies[1:] {
+					if cd, _ := bucketPolicyDoc(cn, args[0]); sameJSON(cd, doc) {
+						kind = cn
+					}
+				}
+				if g.json {
+					return printJSON(os.Stdout, map[string]any{"bucket": args[0], "policy": kind, "document": json.RawMessage(orNull(doc))})
+				}
+				if kind == "custom" {
+					fmt.Println(doc)
+					return nil
+				}
+				fmt.Println(kind)
 				return nil
-			}
-			fmt.Println(kind)
-			return nil
+			})
 		},
 	}
 	unset := &cobra.Command{
@@ -397,26 +360,22 @@ func objectCmd(g *globals) *cobra.Command {
 	stat := &cobra.Command{
 		Use: "stat BUCKET KEY", Short: "Show an object's size, ETag, owner and POSIX uid/gid", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			st, err := c.StatObject(ctx, args[0], args[1])
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, st)
-			}
-			table(os.Stdout, []string{"FIELD", "VALUE"}, [][]string{
-				{"bucket", st.Bucket}, {"key", st.Key}, {"size", strconv.FormatInt(st.Size, 10)},
-				{"etag", st.ETag}, {"last_modified", st.LastModified.Format(time.RFC3339)},
-				{"content_type", st.ContentType}, {"owner", st.Owner},
-				{"posix_uid", strconv.Itoa(int(st.PosixUID))}, {"posix_gid", strconv.Itoa(int(st.PosixGID))},
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				st, err := c.StatObject(ctx, args[0], args[1])
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, st)
+				}
+				table(os.Stdout, []string{"FIELD", "VALUE"}, [][]string{
+					{"bucket", st.Bucket}, {"key", st.Key}, {"size", strconv.FormatInt(st.Size, 10)},
+					{"etag", st.ETag}, {"last_modified", st.LastModified.Format(time.RFC3339)},
+					{"content_type", st.ContentType}, {"owner", st.Owner},
+					{"posix_uid", strconv.Itoa(int(st.PosixUID))}, {"posix_gid", strconv.Itoa(int(st.PosixGID))},
+				})
+				return nil
 			})
-			return nil
 		},
 	}
 	cmd.AddCommand(stat)

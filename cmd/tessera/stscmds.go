@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
+	"github.com/tessera-s3/tessera/admin"
 	"github.com/tessera-s3/tessera/iam"
 	tsts "github.com/tessera-s3/tessera/sts"
 )
@@ -94,29 +96,25 @@ func stsCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "List live sessions (cluster admin)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			ss, err := c.ListSessions(ctx, user)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, ss)
-			}
-			var rows [][]string
-			for _, s := range ss {
-				p := "-"
-				if len(s.Policy) > 0 {
-					p = "session policy"
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				ss, err := c.ListSessions(ctx, user)
+				if err != nil {
+					return explain(err)
 				}
-				rows = append(rows, []string{s.AccessKey, s.Parent, s.Expiration.UTC().Format(time.RFC3339), p})
-			}
-			table(os.Stdout, []string{"ACCESS_KEY", "USER", "EXPIRES", "POLICY"}, rows)
-			return nil
+				if g.json {
+					return printJSON(os.Stdout, ss)
+				}
+				var rows [][]string
+				for _, s := range ss {
+					p := "-"
+					if len(s.Policy) > 0 {
+						p = "session policy"
+					}
+					rows = append(rows, []string{s.AccessKey, s.Parent, s.Expiration.UTC().Format(time.RFC3339), p})
+				}
+				table(os.Stdout, []string{"ACCESS_KEY", "USER", "EXPIRES", "POLICY"}, rows)
+				return nil
+			})
 		},
 	}
 	list.Flags().StringVar(&user, "user", "", "only this user's sessions")
@@ -127,23 +125,19 @@ func stsCmd(g *globals) *cobra.Command {
 			if (len(args) == 1) == (revokeUser != "") {
 				return fmt.Errorf("give either ACCESS_KEY or --user NAME")
 			}
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if revokeUser != "" {
-				n, err := c.RevokeUserSessions(ctx, revokeUser)
-				if err != nil {
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if revokeUser != "" {
+					n, err := c.RevokeUserSessions(ctx, revokeUser)
+					if err != nil {
+						return explain(err)
+					}
+					return done(g, "%d sessions of %s revoked", n, revokeUser)
+				}
+				if err := c.RevokeSession(ctx, args[0]); err != nil {
 					return explain(err)
 				}
-				return done(g, "%d sessions of %s revoked", n, revokeUser)
-			}
-			if err := c.RevokeSession(ctx, args[0]); err != nil {
-				return explain(err)
-			}
-			return done(g, "session %s revoked", args[0])
+				return done(g, "session %s revoked", args[0])
+			})
 		},
 	}
 	revoke.Flags().StringVar(&revokeUser, "user", "", "revoke every session of this user")
@@ -168,92 +162,76 @@ func serviceAccountCmd(g *globals) *cobra.Command {
 				}
 				policy = b
 			}
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			sa, err := c.AddServiceAccount(ctx, policy)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, sa)
-			}
-			table(os.Stdout, []string{"FIELD", "VALUE"}, [][]string{{"access_key", sa.AccessKey}, {"secret_key", sa.SecretKey}, {"parent_user", sa.Parent}})
-			fmt.Fprintln(os.Stderr, "The secret key is shown only this once.")
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				sa, err := c.AddServiceAccount(ctx, policy)
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, sa)
+				}
+				table(os.Stdout, []string{"FIELD", "VALUE"}, [][]string{{"access_key", sa.AccessKey}, {"secret_key", sa.SecretKey}, {"parent_user", sa.Parent}})
+				fmt.Fprintln(os.Stderr, "The secret key is shown only this once.")
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&policyFile, "policy-file", "", "policy JSON that narrows the parent's policy")
 	list := &cobra.Command{
 		Use: "list", Short: "List your service accounts", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			sas, err := c.ListServiceAccounts(ctx)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				keys := make([]map[string]string, 0, len(sas))
-				for _, s := range sas {
-					keys = append(keys, map[string]string{"access_key": s.AccessKey})
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				sas, err := c.ListServiceAccounts(ctx)
+				if err != nil {
+					return explain(err)
 				}
-				return printJSON(os.Stdout, keys)
-			}
-			for _, s := range sas {
-				fmt.Println(s.AccessKey)
-			}
-			return nil
+				if g.json {
+					keys := make([]map[string]string, 0, len(sas))
+					for _, s := range sas {
+						keys = append(keys, map[string]string{"access_key": s.AccessKey})
+					}
+					return printJSON(os.Stdout, keys)
+				}
+				for _, s := range sas {
+					fmt.Println(s.AccessKey)
+				}
+				return nil
+			})
 		},
 	}
 	show := &cobra.Command{
 		Use: "show ACCESS_KEY", Short: "Show a service account's parent and policy", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			s, err := c.ShowServiceAccount(ctx, args[0])
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, s)
-			}
-			var pc strings.Builder
-			if len(s.PolicyContent) > 0 {
-				var v any
-				if json.Unmarshal(s.PolicyContent, &v) == nil {
-					b, _ := json.MarshalIndent(v, "", "  ")
-					pc.Write(b)
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				s, err := c.ShowServiceAccount(ctx, args[0])
+				if err != nil {
+					return explain(err)
 				}
-			}
-			fmt.Printf("access_key:     %s\nparent_user:    %s\nimplied_policy: %t\npolicy_content:\n%s\n", s.AccessKey, s.Parent, s.ImpliedPolicy, pc.String())
-			return nil
+				if g.json {
+					return printJSON(os.Stdout, s)
+				}
+				var pc strings.Builder
+				if len(s.PolicyContent) > 0 {
+					var v any
+					if json.Unmarshal(s.PolicyContent, &v) == nil {
+						b, _ := json.MarshalIndent(v, "", "  ")
+						pc.Write(b)
+					}
+				}
+				fmt.Printf("access_key:     %s\nparent_user:    %s\nimplied_policy: %t\npolicy_content:\n%s\n", s.AccessKey, s.Parent, s.ImpliedPolicy, pc.String())
+				return nil
+			})
 		},
 	}
 	remove := &cobra.Command{
 		Use: "remove ACCESS_KEY", Short: "Remove a service account (its keys stop working at once)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.RemoveServiceAccount(ctx, args[0]); err != nil {
-				return explain(err)
-			}
-			return done(g, "service account %s removed", args[0])
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.RemoveServiceAccount(ctx, args[0]); err != nil {
+					return explain(err)
+				}
+				return done(g, "service account %s removed", args[0])
+			})
 		},
 	}
 	cmd.AddCommand(add, list, show, remove)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -104,17 +105,13 @@ func userUpdateCmd(g *globals) *cobra.Command {
 			if req.Password == nil && req.PosixUID == nil && req.PosixGID == nil {
 				return fmt.Errorf("nothing to update: give --password, --posix-uid or --posix-gid")
 			}
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			u, err := c.UpdateUser(ctx, args[0], req)
-			if err != nil {
-				return explain(err)
-			}
-			return printUser(g, u)
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				u, err := c.UpdateUser(ctx, args[0], req)
+				if err != nil {
+					return explain(err)
+				}
+				return printUser(g, u)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&password, "password", "", "new password")
@@ -129,20 +126,16 @@ func userDeleteCmd(g *globals) *cobra.Command {
 		Short: "Delete a user (its sessions and service accounts stop working at once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			if err := c.DeleteUser(ctx, args[0]); err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, map[string]string{"deleted": args[0]})
-			}
-			fmt.Printf("user %s deleted\n", args[0])
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				if err := c.DeleteUser(ctx, args[0]); err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, map[string]string{"deleted": args[0]})
+				}
+				fmt.Printf("user %s deleted\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -153,25 +146,21 @@ func userListCmd(g *globals) *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.admin()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := g.ctx()
-			defer cancel()
-			us, err := c.ListUsers(ctx)
-			if err != nil {
-				return explain(err)
-			}
-			if g.json {
-				return printJSON(os.Stdout, us)
-			}
-			rows := make([][]string, 0, len(us))
-			for _, u := range us {
-				rows = append(rows, []string{u.Name, string(u.Role), strconv.Itoa(int(u.PosixUID)), strconv.Itoa(int(u.PosixGID)), u.Policy})
-			}
-			table(os.Stdout, []string{"NAME", "ROLE", "POSIX_UID", "POSIX_GID", "POLICY"}, rows)
-			return nil
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				us, err := c.ListUsers(ctx)
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, us)
+				}
+				rows := make([][]string, 0, len(us))
+				for _, u := range us {
+					rows = append(rows, []string{u.Name, string(u.Role), strconv.Itoa(int(u.PosixUID)), strconv.Itoa(int(u.PosixGID)), u.Policy})
+				}
+				table(os.Stdout, []string{"NAME", "ROLE", "POSIX_UID", "POSIX_GID", "POLICY"}, rows)
+				return nil
+			})
 		},
 	}
 }
