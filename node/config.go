@@ -99,6 +99,9 @@ type Config struct {
 	// StaleUploadAge: multipart uploads older than this are aborted by a
 	// background sweep (1m - 8760h).
 	StaleUploadAge Duration `toml:"stale_upload_age"`
+	// LifecycleInterval is the time between bucket lifecycle expiry scans,
+	// which only the Raft leader runs (1m - 168h).
+	LifecycleInterval Duration `toml:"lifecycle_interval"`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// on SIGTERM (1s - 1h).
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -123,6 +126,9 @@ type Config struct {
 	// issues session times (default Now). Tests move it forward to expire
 	// sessions without moving the clock SigV4's skew check uses.
 	CredentialNow func() time.Time `toml:"-"`
+	// LifecycleNow is the clock that decides bucket lifecycle expiry
+	// (default Now). Tests move it forward to expire objects.
+	LifecycleNow func() time.Time `toml:"-"`
 }
 
 // DefaultConfig returns the embedded defaults: a single node on
@@ -144,6 +150,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout: Duration(30 * time.Second),
 		LogLevel:        "info",
 		Erasure:         ErasureConfig{Sync: true},
+
+		LifecycleInterval: Duration(time.Hour),
 	}
 }
 
@@ -222,6 +230,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		num("TESSERA_ERASURE_DATA_SHARDS", &c.Erasure.DataShards),
 		num("TESSERA_ERASURE_PARITY_SHARDS", &c.Erasure.ParityShards),
 		dur("TESSERA_STALE_UPLOAD_AGE", &c.StaleUploadAge),
+		dur("TESSERA_LIFECYCLE_INTERVAL", &c.LifecycleInterval),
 		dur("TESSERA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout),
 	} {
 		if e != nil {
@@ -266,6 +275,9 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.StaleUploadAge); d < time.Minute || d > 8760*time.Hour {
 		return fmt.Errorf("config: stale_upload_age = %v, must be between 1m and 8760h", d)
+	}
+	if d := time.Duration(c.LifecycleInterval); d < time.Minute || d > 168*time.Hour {
+		return fmt.Errorf("config: lifecycle_interval = %v, must be between 1m and 168h", d)
 	}
 	if d := time.Duration(c.ShutdownTimeout); d < time.Second || d > time.Hour {
 		return fmt.Errorf("config: shutdown_timeout = %v, must be between 1s and 1h", d)

@@ -42,6 +42,7 @@ type Node struct {
 	ready   atomic.Bool
 	stopBg  context.CancelFunc
 	bgDone  sync.WaitGroup
+	lc      lifecycleState
 	serveCh chan error
 	closed  atomic.Bool
 }
@@ -221,6 +222,7 @@ func (n *Node) Start(ctx context.Context, ln net.Listener) error {
 	n.bgDone.Add(2)
 	go n.sweepUploads(bg)
 	go n.purgeSessions(bg)
+	n.startLifecycle(bg)
 	n.bgDone.Add(1)
 	go n.watchAudit(bg)
 	n.serveCh = make(chan error, 1)

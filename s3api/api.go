@@ -52,6 +52,9 @@ type Buckets interface {
 	SetBucketTags(ctx context.Context, name string, tags map[string]string) error
 	// SetBucketPolicy replaces the bucket policy JSON; "" deletes it.
 	SetBucketPolicy(ctx context.Context, name, policy string) error
+	// SetBucketLifecycle replaces the lifecycle configuration (the stored
+	// JSON of the lifecycle package); "" deletes it.
+	SetBucketLifecycle(ctx context.Context, name, lifecycle string) error
 }
 
 // Identity is the authenticated principal of a request.

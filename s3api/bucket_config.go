@@ -77,10 +77,6 @@ func (s *Server) getBucketEncryption(r *request) (*response, error) {
 	return nil, s3err.ErrServerSideEncryptionConfigurationNotFound
 }
 
-func (s *Server) getBucketLifecycle(r *request) (*response, error) {
-	return nil, s3err.ErrNoSuchLifecycleConfiguration
-}
-
 func (s *Server) getBucketWebsite(r *request) (*response, error) {
 	return nil, s3err.ErrNoSuchWebsiteConfiguration
 }
@@ -117,7 +113,7 @@ func (s *Server) getBucketRequestPayment(r *request) (*response, error) {
 	return r.respondXML(http.StatusOK, &requestPaymentConfiguration{NS: s3NS, Payer: "BucketOwner"}), nil
 }
 
-// deleteBucketConfig answers DeleteBucketCors/Encryption/Lifecycle/Website:
+// deleteBucketConfig answers DeleteBucketCors/Encryption/Website:
 // there is no such configuration, so deleting it succeeds (204), as AWS
 // does for a bucket without one.
 func (s *Server) deleteBucketConfig(r *request) (*response, error) {

@@ -36,6 +36,7 @@ const (
 	opGetBucketEncryption
 	opDeleteBucketEncryption
 	opGetBucketLifecycle
+	opPutBucketLifecycle
 	opDeleteBucketLifecycle
 	opGetBucketWebsite
 	opDeleteBucketWebsite
@@ -127,6 +128,7 @@ var opTable = [numOps]opInfo{
 	opGetBucketEncryption:        {"GetBucketEncryption", "s3:GetEncryptionConfiguration", scopeBucket, bodyNone},
 	opDeleteBucketEncryption:     {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", scopeBucket, bodyNone},
 	opGetBucketLifecycle:         {"GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", scopeBucket, bodyNone},
+	opPutBucketLifecycle:         {"PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", scopeBucket, bodyXML},
 	opDeleteBucketLifecycle:      {"DeleteBucketLifecycle", "s3:PutLifecycleConfiguration", scopeBucket, bodyNone},
 	opGetBucketWebsite:           {"GetBucketWebsite", "s3:GetBucketWebsite", scopeBucket, bodyNone},
 	opDeleteBucketWebsite:        {"DeleteBucketWebsite", "s3:DeleteBucketWebsite", scopeBucket, bodyNone},
@@ -189,7 +191,8 @@ var opHandlers = [numOps]func(s *Server, r *request) (*response, error){
 	opGetBucketEncryption:        (*Server).getBucketEncryption,
 	opDeleteBucketEncryption:     (*Server).deleteBucketConfig,
 	opGetBucketLifecycle:         (*Server).getBucketLifecycle,
-	opDeleteBucketLifecycle:      (*Server).deleteBucketConfig,
+	opPutBucketLifecycle:         (*Server).putBucketLifecycle,
+	opDeleteBucketLifecycle:      (*Server).deleteBucketLifecycle,
 	opGetBucketWebsite:           (*Server).getBucketWebsite,
 	opDeleteBucketWebsite:        (*Server).deleteBucketConfig,
 	opGetObjectLockConfiguration: (*Server).getObjectLockConfiguration,
@@ -333,6 +336,9 @@ func classifyBucket(m []byte, h *fasthttp.RequestHeader, q *fasthttp.Args) opID 
 		}
 		if q.Has("policy") {
 			return opPutBucketPolicy
+		}
+		if q.Has("lifecycle") {
+			return opPutBucketLifecycle
 		}
 		if hasAny(q, unsupportedBucketSubresources[:]) {
 			return opNotImplemented
