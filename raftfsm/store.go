@@ -35,9 +35,18 @@ type Config struct {
 	BindAddr string
 	// AdvertiseAddr is the address peers dial; empty means the bound address.
 	AdvertiseAddr string
-	// Bootstrap makes a node with no Raft state bootstrap a single-voter
-	// cluster of itself.
+	// Bootstrap makes a node with no Raft state bootstrap a cluster: of
+	// Peers when they are given (every voter must be configured with the
+	// same list), else a single-voter cluster of itself.
 	Bootstrap bool
+	// Peers are the initial voters, this node included.
+	Peers []Peer
+	// StreamLayer, when set, carries Raft traffic (the authenticated
+	// cluster-port mux); BindAddr/AdvertiseAddr are then not used.
+	StreamLayer raft.StreamLayer
+	// Forwarder, when set, sends proposals made on a follower to the
+	// leader (see Forwarder).
+	Forwarder Forwarder
 	// ApplyTimeout bounds how long a proposal waits to be committed and
 	// applied (default 10 s).
 	ApplyTimeout time.Duration
@@ -89,7 +98,7 @@ func (c *Config) Validate() error {
 		return errors.New("raftfsm: Config.Dir must be set")
 	case c.NodeID == "":
 		return errors.New("raftfsm: Config.NodeID must be set")
-	case c.BindAddr == "":
+	case c.BindAddr == "" && c.StreamLayer == nil:
 		return errors.New("raftfsm: Config.BindAddr must be host:port")
 	case c.ApplyTimeout < 100*time.Millisecond || c.ApplyTimeout > 10*time.Minute:
 		return fmt.Errorf("raftfsm: Config.ApplyTimeout %v out of range [100ms, 10m]", c.ApplyTimeout)
@@ -108,8 +117,23 @@ func (c *Config) Validate() error {
 	case c.MaxServiceAccounts < 1 || c.MaxServiceAccounts > 10_000:
 		return fmt.Errorf("raftfsm: Config.MaxServiceAccounts %d out of range [1, 10000]", c.MaxServiceAccounts)
 	}
-	if _, _, err := net.SplitHostPort(c.BindAddr); err != nil {
-		return fmt.Errorf("raftfsm: Config.BindAddr %q: %w", c.BindAddr, err)
+	if c.StreamLayer == nil {
+		if _, _, err := net.SplitHostPort(c.BindAddr); err != nil {
+			return fmt.Errorf("raftfsm: Config.BindAddr %q: %w", c.BindAddr, err)
+		}
+	}
+	seen := map[string]bool{}
+	for i, p := range c.Peers {
+		if p.ID == "" || p.Addr == "" {
+			return fmt.Errorf("raftfsm: Config.Peers[%d] needs an id and an address", i)
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("raftfsm: Config.Peers has node id %q twice", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	if len(c.Peers) > 0 && !seen[c.NodeID] {
+		return fmt.Errorf("raftfsm: Config.Peers does not list this node (%q)", c.NodeID)
 	}
 	return nil
 }
@@ -176,19 +200,26 @@ func Open(cfg Config) (*Store, error) {
 		logStore.Close()
 		return nil, fmt.Errorf("raftfsm: open snapshot store: %w", err)
 	}
-	var advertise net.Addr
-	if cfg.AdvertiseAddr != "" {
-		a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+	var transport *raft.NetworkTransport
+	if cfg.StreamLayer != nil {
+		transport = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: cfg.StreamLayer, MaxPool: 3, Timeout: 10 * time.Second, Logger: rl,
+		})
+	} else {
+		var advertise net.Addr
+		if cfg.AdvertiseAddr != "" {
+			a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+			if err != nil {
+				logStore.Close()
+				return nil, fmt.Errorf("raftfsm: Config.AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
+			}
+			advertise = a
+		}
+		transport, err = raft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, 3, 10*time.Second, rl)
 		if err != nil {
 			logStore.Close()
-			return nil, fmt.Errorf("raftfsm: Config.AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
+			return nil, fmt.Errorf("raftfsm: listen on %s: %w", cfg.BindAddr, err)
 		}
-		advertise = a
-	}
-	transport, err := raft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, 3, 10*time.Second, rl)
-	if err != nil {
-		logStore.Close()
-		return nil, fmt.Errorf("raftfsm: listen on %s: %w", cfg.BindAddr, err)
 	}
 
 	rc := raft.DefaultConfig()
@@ -209,6 +240,12 @@ func Open(cfg Config) (*Store, error) {
 			conf := raft.Configuration{Servers: []raft.Server{{
 				Suffrage: raft.Voter, ID: rc.LocalID, Address: transport.LocalAddr(),
 			}}}
+			if len(cfg.Peers) > 0 {
+				conf.Servers = conf.Servers[:0]
+				for _, p := range cfg.Peers {
+					conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Addr)})
+				}
+			}
 			if err := raft.BootstrapCluster(rc, logStore, logStore, snaps, transport, conf); err != nil {
 				transport.Close()
 				logStore.Close()
@@ -298,6 +335,9 @@ func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (
 		if d := time.Until(dl); d < timeout {
 			timeout = d
 		}
+	}
+	if s.raft.State() != raft.Leader && s.cfg.Forwarder != nil {
+		return s.forward(ctx, b)
 	}
 	f := s.raft.Apply(b, timeout)
 	if err := f.Error(); err != nil {
