@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"bytes"
 	"errors"
 	"sort"
 	"time"
@@ -99,6 +100,9 @@ func applyCreateSession(s *state, payload []byte) any {
 	if _, ok := s.Users[c.Session.Parent]; !ok {
 		return ErrUserNotFound
 	}
+	if old, ok := s.Sessions[c.Session.AccessKey]; ok && bytes.Equal(old.TokenHash, c.Session.TokenHash) && old.Parent == c.Session.Parent {
+		return nil // the same command applied again (a retried forward): idempotent
+	}
 	if s.keyInUse(c.Session.AccessKey) {
 		return ErrAccessKeyConflict
 	}
@@ -149,6 +153,9 @@ func applyCreateServiceAccount(s *state, payload []byte) any {
 	mustUnmarshal(CmdCreateServiceAccount, payload, &c)
 	if _, ok := s.Users[c.Account.Parent]; !ok {
 		return ErrUserNotFound
+	}
+	if old, ok := s.ServiceAccounts[c.Account.AccessKey]; ok && bytes.Equal(old.Secret, c.Account.Secret) && old.Parent == c.Account.Parent {
+		return nil // the same command applied again (a retried forward): idempotent
 	}
 	if s.keyInUse(c.Account.AccessKey) {
 		return ErrAccessKeyConflict

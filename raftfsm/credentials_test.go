@@ -27,6 +27,7 @@ func TestSessionsAndServiceAccounts(t *testing.T) {
 		{"s2", CmdCreateSession, sess("ASIA2", "alice", 2*time.Hour), nil},
 		{"s3", CmdCreateSession, sess("ASIA3", "bob", time.Minute), nil},
 		{"dup key", CmdCreateSession, sess("ASIA1", "bob", time.Hour), ErrAccessKeyConflict},
+		{"same command again", CmdCreateSession, sess("ASIA1", "alice", time.Hour), nil},
 		{"user name key", CmdCreateSession, sess("bob", "alice", time.Hour), ErrAccessKeyConflict},
 		{"no parent", CmdCreateSession, sess("ASIA4", "zed", time.Hour), ErrUserNotFound},
 		{"s4", CmdCreateSession, sess("ASIA4", "bob", time.Hour), nil},

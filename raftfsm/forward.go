@@ -100,7 +100,7 @@ func (s *Store) ApplyForwarded(ctx context.Context, cmd []byte) ForwardResult {
 
 // forward sends cmd to the leader and waits until this node has applied
 // the leader's index, so the caller reads its own write here.
-func (s *Store) forward(ctx context.Context, cmd []byte) (any, error) {
+func (s *Store) forward(ctx context.Context, cmd []byte) (any, uint64, error) {
 	deadline := time.Now().Add(s.cfg.ApplyTimeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
@@ -111,53 +111,43 @@ func (s *Store) forward(ctx context.Context, cmd []byte) (any, error) {
 		addr, _ := s.raft.LeaderWithID()
 		if addr == "" {
 			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-				return nil, fmt.Errorf("%w: no leader known", ErrNotLeader)
+				return nil, 0, fmt.Errorf("%w: no leader known", ErrNotLeader)
 			}
 			continue
 		}
+		var res ForwardResult
 		if s.raft.State() == raft.Leader {
-			return s.proposeLocal(ctx, cmd)
-		}
-		res, err := s.cfg.Forwarder.Forward(ctx, string(addr), cmd)
-		if err != nil {
-			return nil, fmt.Errorf("%w: forwarding to %s: %v", ErrNotLeader, addr, err)
+			res = s.ApplyForwarded(ctx, cmd)
+		} else {
+			var err error
+			res, err = s.cfg.Forwarder.Forward(ctx, string(addr), cmd)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%w: forwarding to %s: %v", ErrNotLeader, addr, err)
+			}
 		}
 		if res.Error == ErrNotLeader.Error() {
 			// Leadership moved; learn the new leader and retry.
 			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-				return nil, fmt.Errorf("%w: leader changed", ErrNotLeader)
+				return nil, 0, fmt.Errorf("%w: leader changed", ErrNotLeader)
 			}
 			continue
 		}
-		if err := s.WaitApplied(ctx, res.Index); err != nil {
-			return nil, err
+		if res.Index > 0 {
+			if err := s.WaitApplied(ctx, res.Index); err != nil {
+				return nil, 0, err
+			}
 		}
 		if res.Error != "" {
-			return nil, codeError(res.Error)
+			return nil, 0, codeError(res.Error)
 		}
 		if len(res.Result) > 0 {
 			var n int
 			if json.Unmarshal(res.Result, &n) == nil {
-				return n, nil
+				return n, res.Index, nil
 			}
 		}
-		return nil, nil
+		return nil, res.Index, nil
 	}
-}
-
-// proposeLocal applies cmd on this node, which must be the leader.
-func (s *Store) proposeLocal(ctx context.Context, cmd []byte) (any, error) {
-	res := s.ApplyForwarded(ctx, cmd)
-	if res.Error != "" {
-		return nil, codeError(res.Error)
-	}
-	if len(res.Result) > 0 {
-		var n int
-		if json.Unmarshal(res.Result, &n) == nil {
-			return n, nil
-		}
-	}
-	return nil, nil
 }
 
 // WaitApplied waits until this node's FSM has applied index.

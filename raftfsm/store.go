@@ -47,6 +47,12 @@ type Config struct {
 	// Forwarder, when set, sends proposals made on a follower to the
 	// leader (see Forwarder).
 	Forwarder Forwarder
+	// AfterRevoke, when set, runs on the proposing node after a command
+	// that can remove access (user, policy, session, service-account and
+	// bucket-policy changes) is applied at index, before the proposal
+	// returns. The node uses it to wait until every node has applied the
+	// index or has stopped serving (its lease expired).
+	AfterRevoke func(ctx context.Context, index uint64) error
 	// ApplyTimeout bounds how long a proposal waits to be committed and
 	// applied (default 10 s).
 	ApplyTimeout time.Duration
@@ -337,7 +343,11 @@ func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (
 		}
 	}
 	if s.raft.State() != raft.Leader && s.cfg.Forwarder != nil {
-		return s.forward(ctx, b)
+		resp, index, err := s.forward(ctx, b)
+		if err == nil && index > 0 {
+			err = s.afterRevoke(ctx, t, index)
+		}
+		return resp, err
 	}
 	f := s.raft.Apply(b, timeout)
 	if err := f.Error(); err != nil {
@@ -353,7 +363,23 @@ func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (
 	if rerr, ok := resp.(error); ok {
 		return nil, rerr
 	}
+	if err := s.afterRevoke(ctx, t, f.Index()); err != nil {
+		return nil, err
+	}
 	return resp, nil
+}
+
+// revoking lists the commands that can take access away.
+var revoking = map[CommandType]bool{
+	CmdUpdateUser: true, CmdDeleteUser: true, CmdAttachPolicy: true,
+	CmdRevokeSessions: true, CmdDeleteServiceAccount: true, CmdSetBucketPolicy: true,
+}
+
+func (s *Store) afterRevoke(ctx context.Context, t CommandType, index uint64) error {
+	if s.cfg.AfterRevoke == nil || !revoking[t] {
+		return nil
+	}
+	return s.cfg.AfterRevoke(ctx, index)
 }
 
 // CreateBucket replicates a new bucket.
