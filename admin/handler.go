@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -218,6 +219,18 @@ func (h *Handler) serve(rc *fasthttp.RequestCtx) (any, error) {
 			return nil, errorf(405, "MethodNotAllowed", "method %s is not allowed on %s", method, path)
 		}
 		return nil, errorf(404, "NoSuchRoute", "no admin route %s", path)
+	}
+	// Admin bodies are small: read a streamed body whole (bounded) so that
+	// signature checks and handlers can use Request.Body.
+	if stream := rc.RequestBodyStream(); stream != nil {
+		b, err := io.ReadAll(io.LimitReader(stream, int64(h.cfg.MaxBodyBytes)+1))
+		if err != nil {
+			return nil, badInput("reading the request body: %v", err)
+		}
+		if len(b) > h.cfg.MaxBodyBytes {
+			return nil, badInput("request body is larger than %d bytes", h.cfg.MaxBodyBytes)
+		}
+		rc.Request.SetBody(b)
 	}
 	who, err := h.deps.Auth.Authenticate(rc)
 	if err != nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/tessera-s3/tessera/raftfsm"
 )
 
 // Duration is a time.Duration that reads and writes as text ("24h", "90s")
@@ -81,6 +84,20 @@ type Config struct {
 	NodeID string `toml:"node_id"`
 	// ClusterListen is the cluster port (Raft and shard traffic), host:port.
 	ClusterListen string `toml:"cluster_listen"`
+	// ClusterAdvertise is the cluster address peers dial (default: the
+	// bound address).
+	ClusterAdvertise string `toml:"cluster_advertise"`
+	// Peers are the cluster's initial voters, this node included: every
+	// node is configured with the same list and they bootstrap together.
+	// Empty: a single-node cluster.
+	Peers []raftfsm.Peer `toml:"peers"`
+	// Lease: a node that has not heard from the Raft leader for this long
+	// refuses authenticated requests with 503 rather than serve stale
+	// identity (100ms - 1m; default 3s).
+	Lease Duration `toml:"lease"`
+	// ClusterDial, when set, opens node-to-node TCP connections (tests
+	// route them through fault-injecting proxies).
+	ClusterDial func(ctx context.Context, addr string) (net.Conn, error) `toml:"-"`
 	// ClusterSecret is shared by every node of a cluster: it authenticates
 	// node-to-node connections and seals secrets in the replicated state
 	// (at least 32 characters). Empty on a single node: a key is generated.
@@ -141,6 +158,7 @@ func DefaultConfig() Config {
 		Region:          "us-east-1",
 		NodeID:          "node1",
 		ClusterListen:   "127.0.0.1:9100",
+		Lease:           Duration(3 * time.Second),
 		MaxUsers:        100000,
 		AnonymousUID:    65534,
 		AnonymousGID:    65534,
@@ -204,6 +222,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	str("TESSERA_REGION", &c.Region)
 	str("TESSERA_NODE_ID", &c.NodeID)
 	str("TESSERA_CLUSTER_LISTEN", &c.ClusterListen)
+	str("TESSERA_CLUSTER_ADVERTISE", &c.ClusterAdvertise)
 	str("TESSERA_LOG_LEVEL", &c.LogLevel)
 	str("TESSERA_CLUSTER_SECRET", &c.ClusterSecret)
 	str("TESSERA_TLS_CERT", &c.TLSCert)
@@ -232,6 +251,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		dur("TESSERA_STALE_UPLOAD_AGE", &c.StaleUploadAge),
 		dur("TESSERA_LIFECYCLE_INTERVAL", &c.LifecycleInterval),
 		dur("TESSERA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout),
+		dur("TESSERA_LEASE", &c.Lease),
 	} {
 		if e != nil {
 			return e
@@ -284,6 +304,24 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if d := time.Duration(c.Lease); d < 100*time.Millisecond || d > time.Minute {
+		return fmt.Errorf("config: lease = %v, must be between 100ms and 1m", d)
+	}
+	if len(c.Peers) > 1 && c.ClusterSecret == "" {
+		return errors.New("config: cluster_secret (TESSERA_CLUSTER_SECRET) is required when peers lists more than one node")
+	}
+	if len(c.Peers) > 0 {
+		found := false
+		for i, p := range c.Peers {
+			if p.ID == "" || p.Addr == "" {
+				return fmt.Errorf("config: peers[%d] needs id and addr", i)
+			}
+			found = found || p.ID == c.NodeID
+		}
+		if !found {
+			return fmt.Errorf("config: peers does not list this node's node_id %q", c.NodeID)
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key (TESSERA_TLS_CERT, TESSERA_TLS_KEY) must be set together")

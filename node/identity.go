@@ -37,9 +37,17 @@ type identities struct {
 	secretsMu sync.RWMutex
 	secrets   map[string]cachedSecret
 
+	// leaseOK reports whether this node may serve authenticated requests
+	// (it has heard from the Raft leader within its lease).
+	leaseOK func() bool
+
 	// policies caches parsed policy documents by their text.
 	policies sync.Map // string -> *iam.Policy (or error)
 }
+
+// errLeaseExpired refuses authenticated requests on a node cut off from
+// the Raft leader: its identity state may be stale.
+var errLeaseExpired = s3err.ErrServiceUnavailable.WithMessage("this node has lost contact with the cluster leader; retry, possibly on another node")
 
 type cachedSecret struct {
 	rec    any // *raftfsm.User, *raftfsm.Session or *raftfsm.ServiceAccount
@@ -56,6 +64,9 @@ func newIdentities(root rootCredentials, state *raftfsm.Store, sealer *raftfsm.S
 
 // Secret implements s3api.Credentials.
 func (d *identities) Secret(ak []byte) (string, error) {
+	if d.leaseOK != nil && !d.leaseOK() {
+		return "", errLeaseExpired
+	}
 	if subtle.ConstantTimeCompare(ak, d.rootAK) == 1 {
 		return d.root.SecretKey, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/tessera-s3/tessera/admin"
+	"github.com/tessera-s3/tessera/cluster/transport"
 	"github.com/tessera-s3/tessera/erasure"
 	"github.com/tessera-s3/tessera/iam"
 	"github.com/tessera-s3/tessera/raftfsm"
@@ -35,6 +36,7 @@ type Node struct {
 	admin   *admin.Handler
 	metrics *metrics
 	audit   *auditHook
+	cluster *clusterNet
 	certs   *certReloader
 	http    *fasthttp.Server
 	ln      net.Listener
@@ -97,34 +99,37 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("open drives: %w", err)
 	}
 
+	key, err := loadClusterKey(cfg.ClusterSecret, cfg.DataDir)
+	if err != nil {
+		return n.fail(err)
+	}
+	sealer, err := raftfsm.NewSealer(key)
+	if err != nil {
+		return n.fail(err)
+	}
+	if n.cluster, err = openClusterNet(&cfg, key, n); err != nil {
+		return n.fail(err)
+	}
+
 	rc := raftfsm.DefaultConfig()
 	rc.Dir = filepath.Join(cfg.DataDir, "raft")
 	rc.NodeID = cfg.NodeID
-	rc.BindAddr = cfg.ClusterListen
+	rc.StreamLayer = n.cluster.mux.RaftStreamLayer()
+	rc.Peers = cfg.Peers
+	rc.Forwarder = n.cluster
+	rc.Propagate = n.waitPropagated
 	rc.Logger = lg.With("component", "raft")
 	rc.MaxUsers = cfg.MaxUsers
 	rc.MaxPolicies = cfg.MaxPolicies
 	if n.raft, err = raftfsm.Open(rc); err != nil {
-		n.store.Close()
-		return nil, fmt.Errorf("start raft: %w", err)
+		return n.fail(fmt.Errorf("start raft: %w", err))
 	}
 
-	key, err := loadClusterKey(cfg.ClusterSecret, cfg.DataDir)
-	if err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
-	}
-	sealer, err := raftfsm.NewSealer(key)
-	if err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
-	}
 	auth := newIdentities(root, n.raft, sealer, cfg.Region, cfg.Now, cfg.CredentialNow)
+	auth.leaseOK = n.leaseValid
 	acfg := admin.DefaultConfig()
 	acfg.Logger = lg.With("component", "admin")
-	acfg.Now = cfg.Now
+	acfg.Now = cfg.CredentialNow
 	n.admin, err = admin.New(acfg, admin.Deps{
 		Auth: auth, Identity: n.raft, Sealer: sealer, Objects: n.store,
 		ValidatePolicy: func(doc []byte) error { _, err := iam.Parse(doc, iam.IdentityPolicy); return err },
@@ -134,9 +139,7 @@ func New(cfg Config) (*Node, error) {
 		},
 	})
 	if err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
+		return n.fail(err)
 	}
 	stc := sts.DefaultConfig()
 	stc.Logger = lg.With("component", "sts")
@@ -146,9 +149,7 @@ func New(cfg Config) (*Node, error) {
 		ValidatePolicy: func(doc []byte) error { _, err := iam.Parse(doc, iam.IdentityPolicy); return err },
 	})
 	if err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
+		return n.fail(err)
 	}
 	sc := s3api.DefaultConfig()
 	sc.STS = stsSvc.ServeHTTP
@@ -159,20 +160,58 @@ func New(cfg Config) (*Node, error) {
 	sc.Now = cfg.Now
 	sc.Internal = n.internal
 	if n.audit, err = newAuditHook(cfg, lg, n.raft, sealer); err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
+		return n.fail(err)
 	}
 	n.metrics = newMetrics(n)
 	sc.Observe = n.observe
 	n.api, err = s3api.New(sc, s3api.Deps{Objects: n.store, Buckets: n.raft, Credentials: auth, Authorizer: auth})
 	if err != nil {
-		n.raft.Close()
-		n.store.Close()
-		return nil, err
+		return n.fail(err)
 	}
 	n.http = n.api.NewFastHTTPServer()
 	return n, nil
+}
+
+// catchUp waits until this node has applied everything the cluster had
+// committed when it started, so it never serves older identity state than
+// it served before a restart.
+func (n *Node) catchUp(ctx context.Context) error {
+	for {
+		if n.raft.IsLeader() {
+			if err := n.raft.Barrier(ctx); err != nil {
+				return fmt.Errorf("raft barrier: %w", err)
+			}
+			return nil
+		}
+		addr, _ := n.raft.Leader()
+		if addr != "" {
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			idx, err := n.cluster.appliedIndex(cctx, addr)
+			cancel()
+			if err == nil {
+				return n.raft.WaitApplied(ctx, idx)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("catching up with the leader: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// fail closes what New opened so far and returns err.
+func (n *Node) fail(err error) (*Node, error) {
+	if n.raft != nil {
+		n.raft.Close()
+	}
+	if n.cluster != nil {
+		n.cluster.close()
+	}
+	if n.store != nil {
+		n.store.Close()
+	}
+	return nil, err
 }
 
 // RootCredentials returns root's access and secret key.
@@ -196,10 +235,8 @@ func (n *Node) Start(ctx context.Context, ln net.Listener) error {
 	}
 	// Serve only once the whole committed log is applied locally (a
 	// restarted leader replays its log after winning the election).
-	if n.raft.IsLeader() {
-		if err := n.raft.Barrier(ctx); err != nil {
-			return fmt.Errorf("raft barrier: %w", err)
-		}
+	if err := n.catchUp(ctx); err != nil {
+		return err
 	}
 	if ln == nil {
 		var err error
@@ -320,6 +357,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if err := n.raft.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("raft: %w", err))
 	}
+	if err := n.cluster.close(); err != nil && !errors.Is(err, transport.ErrClosed) {
+		errs = append(errs, fmt.Errorf("cluster port: %w", err))
+	}
 	if err := n.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("drives: %w", err))
 	}
@@ -377,3 +417,9 @@ func (n *Node) RaftSnapshot() error { return n.raft.Snapshot() }
 
 // ClusterAddr is the cluster (Raft) listener's address.
 func (n *Node) ClusterAddr() string { return n.raft.Addr() }
+
+// IsLeader reports whether this node is the Raft leader.
+func (n *Node) IsLeader() bool { return n.raft.IsLeader() }
+
+// NodeID is the node's Raft id.
+func (n *Node) NodeID() string { return n.cfg.NodeID }

@@ -47,12 +47,13 @@ type Config struct {
 	// Forwarder, when set, sends proposals made on a follower to the
 	// leader (see Forwarder).
 	Forwarder Forwarder
-	// AfterRevoke, when set, runs on the proposing node after a command
-	// that can remove access (user, policy, session, service-account and
-	// bucket-policy changes) is applied at index, before the proposal
-	// returns. The node uses it to wait until every node has applied the
-	// index or has stopped serving (its lease expired).
-	AfterRevoke func(ctx context.Context, index uint64) error
+	// Propagate, when set, runs on the proposing node after a command is
+	// applied at index, before the proposal returns (all commands but the
+	// leader's session purge). The node uses it to wait until every node
+	// has applied the index or has stopped serving (its lease expired), so
+	// that a change that returned holds on every node: new credentials
+	// authenticate everywhere, revoked ones nowhere.
+	Propagate func(ctx context.Context, index uint64) error
 	// ApplyTimeout bounds how long a proposal waits to be committed and
 	// applied (default 10 s).
 	ApplyTimeout time.Duration
@@ -345,7 +346,7 @@ func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (
 	if s.raft.State() != raft.Leader && s.cfg.Forwarder != nil {
 		resp, index, err := s.forward(ctx, b)
 		if err == nil && index > 0 {
-			err = s.afterRevoke(ctx, t, index)
+			err = s.propagate(ctx, t, index)
 		}
 		return resp, err
 	}
@@ -363,23 +364,17 @@ func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (
 	if rerr, ok := resp.(error); ok {
 		return nil, rerr
 	}
-	if err := s.afterRevoke(ctx, t, f.Index()); err != nil {
+	if err := s.propagate(ctx, t, f.Index()); err != nil {
 		return nil, err
 	}
 	return resp, nil
 }
 
-// revoking lists the commands that can take access away.
-var revoking = map[CommandType]bool{
-	CmdUpdateUser: true, CmdDeleteUser: true, CmdAttachPolicy: true,
-	CmdRevokeSessions: true, CmdDeleteServiceAccount: true, CmdSetBucketPolicy: true,
-}
-
-func (s *Store) afterRevoke(ctx context.Context, t CommandType, index uint64) error {
-	if s.cfg.AfterRevoke == nil || !revoking[t] {
+func (s *Store) propagate(ctx context.Context, t CommandType, index uint64) error {
+	if s.cfg.Propagate == nil || t == CmdPurgeSessions {
 		return nil
 	}
-	return s.cfg.AfterRevoke(ctx, index)
+	return s.cfg.Propagate(ctx, index)
 }
 
 // CreateBucket replicates a new bucket.

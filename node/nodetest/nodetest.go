@@ -8,7 +8,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,38 +84,11 @@ func Start(t testing.TB, opts ...Option) *Node {
 
 func (n *Node) start(t testing.TB) {
 	t.Helper()
-	nd, err := node.New(n.cfg)
-	if err != nil {
-		t.Fatalf("nodetest: new node: %v", err)
-	}
-	addr := n.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	var ln net.Listener
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ln, err = net.Listen("tcp", addr)
-		if err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // port of a just-stopped node
-	}
-	if err != nil {
-		_ = nd.Shutdown(context.Background())
-		t.Fatalf("nodetest: listen: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := nd.Start(ctx, ln); err != nil {
-		_ = nd.Shutdown(context.Background())
+	if err := n.startErr(); err != nil {
 		t.Fatalf("nodetest: start: %v", err)
 	}
-	n.Node = nd
-	n.addr = nd.Addr()
 	// Keep the ports across restarts, as a real node's are.
-	n.cfg.ClusterListen = nd.ClusterAddr()
-	n.Endpoint = "http://" + n.addr
+	n.cfg.ClusterListen = n.Node.ClusterAddr()
 }
 
 // Stop shuts the node down gracefully (no-op when stopped).

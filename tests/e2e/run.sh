@@ -8,8 +8,9 @@
 #
 # Starts one server (4 drive folders, root credentials from the environment,
 # free ports, a temporary data folder), runs the client scripts against it,
-# then the fault scripts (which start servers of their own), stops the shared
-# server with SIGTERM and checks that it exits 0. The last line is
+# then the identity and fault scripts (which start servers of their own, as
+# they restart them), stops the shared server with SIGTERM and checks that
+# it exits 0. The last line is
 # "N passed, M failed" (steps over all scripts); the exit status is non-zero
 # when anything failed.
 set -euo pipefail
@@ -24,6 +25,8 @@ SCRIPT_NAME=run.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 CLIENT_SCRIPTS=(awscli.sh boto3_test.py s3cmd.sh rclone.sh)
+# Users, policies, STS and service accounts; each restarts its own server.
+IDENTITY_SCRIPTS=(iam.sh sts_test.py)
 FAULT_SCRIPTS=(crash.sh drives.sh)
 SCRIPT_TIMEOUT=${E2E_SCRIPT_TIMEOUT:-240}
 
@@ -120,8 +123,8 @@ if ((ready)); then
 		selected "$s" && run_script "$s"
 	done
 fi
-# The fault scripts start servers of their own.
-for s in "${FAULT_SCRIPTS[@]}"; do
+# The identity and fault scripts start servers of their own.
+for s in "${IDENTITY_SCRIPTS[@]}" "${FAULT_SCRIPTS[@]}"; do
 	selected "$s" && run_script "$s"
 done
 

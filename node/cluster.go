@@ -1,0 +1,216 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tessera-s3/tessera/cluster/transport"
+	"github.com/tessera-s3/tessera/raftfsm"
+)
+
+// The node-to-node RPC protocol on the cluster port's RPC service: one
+// request per connection, [op byte][4-byte big-endian length][payload],
+// answered by [4-byte length][JSON].
+const (
+	rpcApply        byte = 'A' // payload: a framed raftfsm command; answer: raftfsm.ForwardResult
+	rpcAppliedIndex byte = 'I' // no payload; answer: {"index": N}
+	maxRPCPayload        = 4 << 20
+)
+
+// clusterNet owns the node's cluster port: the authenticated mux that
+// carries Raft and the node-to-node RPCs.
+type clusterNet struct {
+	mux   *transport.Mux
+	store func() *raftfsm.Store // set once Raft is open
+	wg    sync.WaitGroup
+}
+
+// muxSecret is the secret that authenticates cluster connections: the
+// configured cluster secret, or on a single node the generated cluster key.
+func muxSecret(cfg *Config, clusterKey []byte) []byte {
+	if cfg.ClusterSecret != "" {
+		return []byte(cfg.ClusterSecret)
+	}
+	return []byte(hex.EncodeToString(clusterKey))
+}
+
+func openClusterNet(cfg *Config, clusterKey []byte, n *Node) (*clusterNet, error) {
+	tc := transport.DefaultConfig()
+	tc.NodeID = cfg.NodeID
+	tc.Secret = muxSecret(cfg, clusterKey)
+	tc.BindAddr = cfg.ClusterListen
+	tc.AdvertiseAddr = cfg.ClusterAdvertise
+	tc.DialFunc = cfg.ClusterDial
+	tc.Logger = n.log.With("component", "cluster")
+	mux, err := transport.Listen(tc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster port %s: %w", cfg.ClusterListen, err)
+	}
+	cn := &clusterNet{mux: mux, store: func() *raftfsm.Store { return n.raft }}
+	cn.wg.Add(1)
+	go cn.serveRPC(mux.Listener(transport.TagRPC))
+	return cn, nil
+}
+
+func (cn *clusterNet) close() error {
+	err := cn.mux.Close()
+	cn.wg.Wait()
+	return err
+}
+
+func (cn *clusterNet) serveRPC(ln net.Listener) {
+	defer cn.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go cn.handleRPC(c)
+	}
+}
+
+func (cn *clusterNet) handleRPC(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	var hdr [5]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil {
+		return
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > maxRPCPayload {
+		return
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(c, payload); err != nil {
+		return
+	}
+	st := cn.store()
+	if st == nil {
+		return
+	}
+	var out any
+	switch hdr[0] {
+	case rpcApply:
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out = st.ApplyForwarded(ctx, payload)
+		cancel()
+	case rpcAppliedIndex:
+		out = map[string]uint64{"index": st.AppliedIndex()}
+	default:
+		return
+	}
+	b, _ := json.Marshal(out)
+	var lenb [4]byte
+	binary.BigEndian.PutUint32(lenb[:], uint32(len(b)))
+	_, _ = c.Write(append(lenb[:], b...))
+}
+
+// call sends one RPC to addr and decodes the answer into out.
+func (cn *clusterNet) call(ctx context.Context, addr string, op byte, payload []byte, out any) error {
+	c, err := cn.mux.Dial(ctx, addr, transport.TagRPC)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	msg := make([]byte, 5, 5+len(payload))
+	msg[0] = op
+	binary.BigEndian.PutUint32(msg[1:], uint32(len(payload)))
+	if _, err := c.Write(append(msg, payload...)); err != nil {
+		return err
+	}
+	var lenb [4]byte
+	if _, err := io.ReadFull(c, lenb[:]); err != nil {
+		return err
+	}
+	n := binary.BigEndian.Uint32(lenb[:])
+	if n > maxRPCPayload {
+		return errors.New("cluster rpc: answer too large")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c, b); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
+
+// Forward implements raftfsm.Forwarder over the cluster port.
+func (cn *clusterNet) Forward(ctx context.Context, leaderAddr string, cmd []byte) (raftfsm.ForwardResult, error) {
+	var res raftfsm.ForwardResult
+	err := cn.call(ctx, leaderAddr, rpcApply, cmd, &res)
+	return res, err
+}
+
+// appliedIndex asks a peer how far it has applied the log.
+func (cn *clusterNet) appliedIndex(ctx context.Context, addr string) (uint64, error) {
+	var out struct {
+		Index uint64 `json:"index"`
+	}
+	err := cn.call(ctx, addr, rpcAppliedIndex, nil, &out)
+	return out.Index, err
+}
+
+// waitPropagated is raftfsm's Propagate hook: it returns once every node of
+// the cluster has applied index, or, for nodes that do not answer, once the
+// lease has passed since the command was committed: a node that cannot
+// be reached has by then either applied the command (it heard from the
+// leader) or lost contact with the leader for longer than its lease and
+// refuses authenticated requests. So when a change returns, every serving
+// node has it: new credentials work everywhere, revoked ones nowhere.
+func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
+	servers, err := n.raft.Servers()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	fence := start.Add(time.Duration(n.cfg.Lease) + 250*time.Millisecond)
+	self := n.cluster.mux.Addr().String()
+	pending := map[string]bool{}
+	for _, s := range servers {
+		if string(s.Address) != self {
+			pending[string(s.Address)] = true
+		}
+	}
+	for len(pending) > 0 {
+		for addr := range pending {
+			cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			idx, err := n.cluster.appliedIndex(cctx, addr)
+			cancel()
+			if err == nil && idx >= index {
+				delete(pending, addr)
+			}
+		}
+		if len(pending) == 0 || time.Now().After(fence) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// leaseValid reports whether this node may serve authenticated requests:
+// it is the leader, or it heard from the leader within the lease.
+func (n *Node) leaseValid() bool {
+	if n.raft == nil {
+		return false
+	}
+	if n.raft.IsLeader() {
+		return true
+	}
+	lc := n.raft.LastContact()
+	return !lc.IsZero() && time.Since(lc) <= time.Duration(n.cfg.Lease)
+}

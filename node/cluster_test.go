@@ -1,0 +1,174 @@
+package node_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/tessera-s3/tessera/admin"
+	"github.com/tessera-s3/tessera/cluster/faultproxy"
+	"github.com/tessera-s3/tessera/node"
+	"github.com/tessera-s3/tessera/node/nodetest"
+	"github.com/tessera-s3/tessera/raftfsm"
+)
+
+func listBuckets(t *testing.T, n *nodetest.Node, ak, sk string) error {
+	t.Helper()
+	_, err := n.S3With(t, ak, sk, "").ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	return err
+}
+
+// TestClusterIdentity: identity written through any node works on every
+// node at once, and a revocation that returned is refused everywhere.
+func TestClusterIdentity(t *testing.T) {
+	c := nodetest.StartCluster(t, 3)
+	ctx := context.Background()
+	leader := c.Leader()
+	if leader == nil {
+		t.Fatal("no leader")
+	}
+	f := c.Followers()
+	if len(f) != 2 {
+		t.Fatalf("%d followers", len(f))
+	}
+	// Writes through a follower are forwarded and read back there.
+	fa := admin.NewClient(f[0].Endpoint, f[0].AccessKey, f[0].SecretKey, nil)
+	if _, err := fa.CreateUser(ctx, admin.CreateUserRequest{Name: "alice", Role: raftfsm.RoleS3, Password: "Alice-Pass-1"}); err != nil {
+		t.Fatalf("create user via follower: %v", err)
+	}
+	if err := fa.AttachPolicy(ctx, "readwrite", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f[0].S3(t).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("shared")}); err != nil {
+		t.Fatalf("create bucket via follower: %v", err)
+	}
+	for _, n := range c.Nodes {
+		if err := listBuckets(t, n, "alice", "Alice-Pass-1"); err != nil {
+			t.Fatalf("alice on %s: %v", n.Endpoint, err)
+		}
+		if _, err := n.S3With(t, "alice", "Alice-Pass-1", "").HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("shared")}); err != nil {
+			t.Fatalf("bucket on %s: %v", n.Endpoint, err)
+		}
+	}
+	// Service account created through the other follower works everywhere.
+	sa, err := admin.NewClient(f[1].Endpoint, "alice", "Alice-Pass-1", nil).AddServiceAccount(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		if err := listBuckets(t, n, sa.AccessKey, sa.SecretKey); err != nil {
+			t.Fatalf("service account on %s: %v", n.Endpoint, err)
+		}
+	}
+	// Revoke through a follower: the moment it returns, no node accepts.
+	if err := fa.DetachPolicy(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		expectCode(t, "detached on "+n.Endpoint, listBuckets(t, n, "alice", "Alice-Pass-1"), "AccessDenied")
+	}
+	if err := fa.DeleteUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		expectCode(t, "deleted on "+n.Endpoint, listBuckets(t, n, sa.AccessKey, sa.SecretKey), "InvalidAccessKeyId")
+	}
+}
+
+// TestPartitionedNodeStopsServing: a follower cut off from the others
+// refuses authenticated requests once its lease has passed while the
+// majority keeps serving, and it serves again after the partition heals.
+func TestPartitionedNodeStopsServing(t *testing.T) {
+	// One proxy per ordered pair of nodes, so one node's links can be cut.
+	type link struct{ src, dst string }
+	var mu sync.Mutex
+	proxies := map[link]*faultproxy.Proxy{}
+	c := nodetest.StartCluster(t, 3, nodetest.WithConfig(func(cfg *node.Config) {
+		src := cfg.NodeID
+		cfg.ClusterDial = func(ctx context.Context, addr string) (net.Conn, error) {
+			mu.Lock()
+			p := proxies[link{src, addr}]
+			if p == nil {
+				var err error
+				if p, err = faultproxy.New("127.0.0.1:0", addr); err != nil {
+					mu.Unlock()
+					return nil, err
+				}
+				proxies[link{src, addr}] = p
+			}
+			mu.Unlock()
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", p.Addr().String())
+		}
+	}))
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range proxies {
+			p.Close()
+		}
+	})
+	victim := c.Followers()[0]
+	if err := listBuckets(t, victim, victim.AccessKey, victim.SecretKey); err != nil {
+		t.Fatal(err)
+	}
+	victimID, victimAddr := victim.Node.NodeID(), victim.Node.ClusterAddr()
+	cut := func(heal bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for l, p := range proxies {
+			if l.src == victimID || l.dst == victimAddr {
+				if heal {
+					p.Heal()
+				} else {
+					p.Partition()
+				}
+			}
+		}
+	}
+	cut(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := listBuckets(t, victim, victim.AccessKey, victim.SecretKey)
+		if apiCode(err) == "ServiceUnavailable" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partitioned node still serving after 10 s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The majority side keeps serving, and its writes do not wait for
+	// the cut-off node beyond its lease.
+	var majority *nodetest.Node
+	for _, n := range c.Nodes {
+		if n != victim {
+			majority = n
+		}
+	}
+	start := time.Now()
+	if _, err := admin.NewClient(majority.Endpoint, majority.AccessKey, majority.SecretKey, nil).CreateUser(context.Background(),
+		admin.CreateUserRequest{Name: "during", Role: raftfsm.RoleS3, Password: "During-Pass-1"}); err != nil {
+		t.Fatalf("write on the majority side: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("majority write took %v", d)
+	}
+	cut(true)
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		err := listBuckets(t, victim, "during", "During-Pass-1")
+		if apiCode(err) == "AccessDenied" { // authenticated: it caught up (no policy yet)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healed node not serving the new user: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

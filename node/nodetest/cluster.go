@@ -1,0 +1,144 @@
+package nodetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tessera-s3/tessera/node"
+	"github.com/tessera-s3/tessera/raftfsm"
+)
+
+// Cluster is a set of in-process nodes forming one Raft cluster on
+// 127.0.0.1 ports.
+type Cluster struct {
+	Nodes []*Node
+}
+
+// freeAddr reserves a free 127.0.0.1 port by binding and releasing it.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartCluster starts n nodes that bootstrap one cluster together, and
+// stops them when the test ends.
+func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
+	t.Helper()
+	var peers []raftfsm.Peer
+	for i := 1; i <= n; i++ {
+		peers = append(peers, raftfsm.Peer{ID: fmt.Sprintf("node%d", i), Addr: freeAddr(t)})
+	}
+	c := &Cluster{}
+	for i := range n {
+		dir := t.TempDir()
+		cfg := node.DefaultConfig()
+		cfg.DataDir = dir
+		cfg.Listen = "127.0.0.1:0"
+		cfg.NodeID = peers[i].ID
+		cfg.ClusterListen = peers[i].Addr
+		cfg.Peers = peers
+		cfg.ClusterSecret = "nodetest-cluster-secret-0123456789abcdef"
+		cfg.Lease = node.Duration(time.Second)
+		cfg.Root = node.RootConfig{User: "tessera-test-root", Password: "Test-Root-Secret-1"}
+		cfg.Stdout = io.Discard
+		cfg.ShutdownTimeout = node.Duration(10 * time.Second)
+		if os.Getenv("TESSERA_TEST_LOG") == "" {
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		}
+		for _, o := range opts {
+			o(&cfg)
+		}
+		c.Nodes = append(c.Nodes, &Node{cfg: cfg, Region: cfg.Region, AccessKey: cfg.Root.User, SecretKey: cfg.Root.Password, DataDir: dir})
+	}
+	// Every voter must be running for the first election: start together.
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, nd := range c.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = nd.startErr()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("nodetest: start %s: %v", c.Nodes[i].cfg.NodeID, err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, nd := range c.Nodes {
+			nd.Stop(t)
+		}
+	})
+	return c
+}
+
+// startErr is start returning the error instead of failing the test
+// (usable from other goroutines).
+func (n *Node) startErr() error {
+	nd, err := node.New(n.cfg)
+	if err != nil {
+		return err
+	}
+	addr := n.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ln, err = net.Listen("tcp", addr)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		_ = nd.Shutdown(context.Background())
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := nd.Start(ctx, ln); err != nil {
+		_ = nd.Shutdown(context.Background())
+		return err
+	}
+	n.Node = nd
+	n.addr = nd.Addr()
+	n.Endpoint = "http://" + n.addr
+	return nil
+}
+
+// Leader returns the node that is the Raft leader now (nil if none).
+func (c *Cluster) Leader() *Node {
+	for _, n := range c.Nodes {
+		if n.Node != nil && n.Node.IsLeader() {
+			return n
+		}
+	}
+	return nil
+}
+
+// Followers returns the running nodes that are not the leader.
+func (c *Cluster) Followers() []*Node {
+	var out []*Node
+	for _, n := range c.Nodes {
+		if n.Node != nil && !n.Node.IsLeader() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
