@@ -241,3 +241,20 @@ func (c *Client) GetAuditWebhook(ctx context.Context) (AuditWebhookInfo, error) 
 	var out AuditWebhookInfo
 	return out, c.Do(ctx, "GET", "audit-webhook", nil, &out)
 }
+
+// ClusterStatus shows every node of the cluster.
+func (c *Client) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
+	var out ClusterStatus
+	return out, c.Do(ctx, "GET", "cluster/status", nil, &out)
+}
+
+// AddNode adds a voter to the cluster.
+func (c *Client) AddNode(ctx context.Context, id, addr string) (ClusterStatus, error) {
+	var out ClusterStatus
+	return out, c.Do(ctx, "POST", "cluster/nodes", AddNodeRequest{ID: id, Addr: addr}, &out)
+}
+
+// RemoveNode removes a node from the cluster.
+func (c *Client) RemoveNode(ctx context.Context, id string) error {
+	return c.Do(ctx, "DELETE", "cluster/nodes/"+url.PathEscape(id), nil, nil)
+}

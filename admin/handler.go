@@ -51,6 +51,8 @@ type Deps struct {
 	ValidatePolicy func(doc []byte) error
 	// PredefinedPolicy returns the JSON of a built-in policy.
 	PredefinedPolicy func(name string) (string, bool)
+	// Cluster serves membership and status (optional).
+	Cluster Cluster
 }
 
 // Handler serves the admin API. Safe for concurrent use.
@@ -144,6 +146,9 @@ var routes = []route{
 	{"GET", []string{"sts", "sessions"}, permRead, (*Handler).listSessions},
 	{"DELETE", []string{"sts", "sessions"}, permWrite, (*Handler).revokeUserSessions},
 	{"DELETE", []string{"sts", "sessions", "{}"}, permWrite, (*Handler).revokeSession},
+	{"GET", []string{"cluster", "status"}, permRead, (*Handler).clusterStatus},
+	{"POST", []string{"cluster", "nodes"}, permWrite, (*Handler).addNode},
+	{"DELETE", []string{"cluster", "nodes", "{}"}, permWrite, (*Handler).removeNode},
 	{"POST", []string{"service-accounts"}, permSelf, (*Handler).addServiceAccount},
 	{"GET", []string{"service-accounts"}, permSelf, (*Handler).listServiceAccounts},
 	{"GET", []string{"service-accounts", "{}"}, permSelf, (*Handler).showServiceAccount},

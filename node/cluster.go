@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/tessera-s3/tessera/admin"
 	"github.com/tessera-s3/tessera/cluster/transport"
 	"github.com/tessera-s3/tessera/raftfsm"
 )
@@ -22,6 +24,9 @@ import (
 const (
 	rpcApply        byte = 'A' // payload: a framed raftfsm command; answer: raftfsm.ForwardResult
 	rpcAppliedIndex byte = 'I' // no payload; answer: {"index": N}
+	rpcStatus       byte = 'S' // no payload; answer: admin.NodeStatus of the callee
+	rpcAddVoter     byte = 'V' // payload: {"id","addr"}; on the leader; answer: {"error"}
+	rpcRemoveServer byte = 'X' // payload: {"id"}; on the leader; answer: {"error"}
 	maxRPCPayload        = 4 << 20
 )
 
@@ -30,6 +35,7 @@ const (
 type clusterNet struct {
 	mux   *transport.Mux
 	store func() *raftfsm.Store // set once Raft is open
+	node  *Node
 	wg    sync.WaitGroup
 }
 
@@ -54,7 +60,7 @@ func openClusterNet(cfg *Config, clusterKey []byte, n *Node) (*clusterNet, error
 	if err != nil {
 		return nil, fmt.Errorf("cluster port %s: %w", cfg.ClusterListen, err)
 	}
-	cn := &clusterNet{mux: mux, store: func() *raftfsm.Store { return n.raft }}
+	cn := &clusterNet{mux: mux, store: func() *raftfsm.Store { return n.raft }, node: n}
 	cn.wg.Add(1)
 	go cn.serveRPC(mux.Listener(transport.TagRPC))
 	return cn, nil
@@ -104,6 +110,23 @@ func (cn *clusterNet) handleRPC(c net.Conn) {
 		cancel()
 	case rpcAppliedIndex:
 		out = map[string]uint64{"index": st.AppliedIndex()}
+	case rpcStatus:
+		out = cn.node.localStatus()
+	case rpcAddVoter, rpcRemoveServer:
+		var req admin.AddNodeRequest
+		res := map[string]string{}
+		if err := json.Unmarshal(payload, &req); err != nil {
+			res["error"] = err.Error()
+		} else if !st.IsLeader() {
+			res["error"] = raftfsm.ErrNotLeader.Error()
+		} else if hdr[0] == rpcAddVoter {
+			if err := st.AddVoter(req.ID, req.Addr); err != nil {
+				res["error"] = err.Error()
+			}
+		} else if err := st.RemoveServer(req.ID); err != nil {
+			res["error"] = err.Error()
+		}
+		out = res
 	default:
 		return
 	}
@@ -213,4 +236,75 @@ func (n *Node) leaseValid() bool {
 	}
 	lc := n.raft.LastContact()
 	return !lc.IsZero() && time.Since(lc) <= time.Duration(n.cfg.Lease)
+}
+
+// localStatus describes this node for cluster status.
+func (n *Node) localStatus() admin.NodeStatus {
+	st := n.raft.Stats()
+	num := func(k string) uint64 { v, _ := strconv.ParseUint(st[k], 10, 64); return v }
+	ns := admin.NodeStatus{
+		ID: n.cfg.NodeID, Addr: n.ClusterAddr(), Reachable: true, Role: st["state"],
+		Term: num("term"), AppliedIndex: num("applied_index"), CommitIndex: num("commit_index"),
+		LastContact: st["last_contact"],
+	}
+	for _, d := range n.store.DriveStatus() {
+		ns.Drives = append(ns.Drives, admin.DriveStatus{Path: d.Path, Online: d.Online, Error: d.Error, FreeBytes: d.FreeBytes, TotalBytes: d.TotalBytes})
+	}
+	return ns
+}
+
+// Status implements admin.Cluster: every voter's view, asked over the
+// cluster port (unreachable nodes are listed as such).
+func (n *Node) Status(ctx context.Context) (admin.ClusterStatus, error) {
+	servers, err := n.raft.Servers()
+	if err != nil {
+		return admin.ClusterStatus{}, err
+	}
+	_, leader := n.raft.Leader()
+	out := admin.ClusterStatus{Leader: leader}
+	for _, s := range servers {
+		var ns admin.NodeStatus
+		if string(s.ID) == n.cfg.NodeID {
+			ns = n.localStatus()
+		} else if err := n.cluster.call(ctx, string(s.Address), rpcStatus, nil, &ns); err != nil {
+			ns = admin.NodeStatus{ID: string(s.ID), Addr: string(s.Address), Error: err.Error()}
+		}
+		ns.Suffrage = s.Suffrage.String()
+		out.Nodes = append(out.Nodes, ns)
+	}
+	return out, nil
+}
+
+// membership runs a membership change on the leader (forwarded when this
+// node is a follower).
+func (n *Node) membership(ctx context.Context, op byte, id, addr string) error {
+	if n.raft.IsLeader() {
+		if op == rpcAddVoter {
+			return n.raft.AddVoter(id, addr)
+		}
+		return n.raft.RemoveServer(id)
+	}
+	leader, _ := n.raft.Leader()
+	if leader == "" {
+		return raftfsm.ErrNotLeader
+	}
+	b, _ := json.Marshal(admin.AddNodeRequest{ID: id, Addr: addr})
+	var res map[string]string
+	if err := n.cluster.call(ctx, leader, op, b, &res); err != nil {
+		return err
+	}
+	if e := res["error"]; e != "" {
+		return errors.New(e)
+	}
+	return nil
+}
+
+// AddNode implements admin.Cluster.
+func (n *Node) AddNode(ctx context.Context, id, addr string) error {
+	return n.membership(ctx, rpcAddVoter, id, addr)
+}
+
+// RemoveNode implements admin.Cluster.
+func (n *Node) RemoveNode(ctx context.Context, id string) error {
+	return n.membership(ctx, rpcRemoveServer, id, "")
 }

@@ -172,3 +172,51 @@ func TestPartitionedNodeStopsServing(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestClusterStatusAndMembership: status lists every node with its role,
+// term, applied index and drives; a node started with join = true is added
+// at run time, serves the replicated identity, and can be removed.
+func TestClusterStatusAndMembership(t *testing.T) {
+	c := nodetest.StartCluster(t, 3)
+	ctx := context.Background()
+	f := c.Followers()[0]
+	ac := admin.NewClient(f.Endpoint, f.AccessKey, f.SecretKey, nil)
+	st, err := ac.ClusterStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaders := 0
+	for _, n := range st.Nodes {
+		if !n.Reachable || n.Term == 0 || n.AppliedIndex == 0 || len(n.Drives) != 4 || n.Suffrage != "Voter" {
+			t.Fatalf("node status %+v", n)
+		}
+		if n.Role == "Leader" {
+			leaders++
+		}
+	}
+	if len(st.Nodes) != 3 || leaders != 1 || st.Leader == "" {
+		t.Fatalf("status %+v", st)
+	}
+	if _, err := ac.CreateUser(ctx, admin.CreateUserRequest{Name: "early", Role: raftfsm.RoleS3, Password: "Early-Pass-1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	j := c.StartJoiner(t, "node4")
+	if _, err := ac.AddNode(ctx, j.ID, j.ClusterAddr); err != nil {
+		t.Fatalf("add node through a follower: %v", err)
+	}
+	n4 := j.Wait(t)
+	// The new node has the state written before it joined.
+	expectCode(t, "early user on the new node", listBuckets(t, n4, "early", "Early-Pass-1"), "AccessDenied")
+	st, _ = ac.ClusterStatus(ctx)
+	if len(st.Nodes) != 4 {
+		t.Fatalf("after add: %+v", st)
+	}
+	if err := ac.RemoveNode(ctx, "node4"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = ac.ClusterStatus(ctx)
+	if len(st.Nodes) != 3 {
+		t.Fatalf("after remove: %+v", st)
+	}
+}

@@ -91,6 +91,9 @@ type Config struct {
 	// node is configured with the same list and they bootstrap together.
 	// Empty: a single-node cluster.
 	Peers []raftfsm.Peer `toml:"peers"`
+	// Join makes a node with no Raft state wait to be added to an existing
+	// cluster (`tessera cluster node add`) instead of bootstrapping one.
+	Join bool `toml:"join"`
 	// Lease: a node that has not heard from the Raft leader for this long
 	// refuses authenticated requests with 503 rather than serve stale
 	// identity (100ms - 1m; default 3s).

@@ -116,6 +116,7 @@ func New(cfg Config) (*Node, error) {
 	rc.NodeID = cfg.NodeID
 	rc.StreamLayer = n.cluster.mux.RaftStreamLayer()
 	rc.Peers = cfg.Peers
+	rc.Bootstrap = !cfg.Join
 	rc.Forwarder = n.cluster
 	rc.Propagate = n.waitPropagated
 	rc.Logger = lg.With("component", "raft")
@@ -131,7 +132,7 @@ func New(cfg Config) (*Node, error) {
 	acfg.Logger = lg.With("component", "admin")
 	acfg.Now = cfg.CredentialNow
 	n.admin, err = admin.New(acfg, admin.Deps{
-		Auth: auth, Identity: n.raft, Sealer: sealer, Objects: n.store,
+		Auth: auth, Identity: n.raft, Sealer: sealer, Objects: n.store, Cluster: n,
 		ValidatePolicy: func(doc []byte) error { _, err := iam.Parse(doc, iam.IdentityPolicy); return err },
 		PredefinedPolicy: func(name string) (string, bool) {
 			b, ok := iam.PredefinedJSON(name)

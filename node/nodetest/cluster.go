@@ -19,6 +19,8 @@ import (
 // 127.0.0.1 ports.
 type Cluster struct {
 	Nodes []*Node
+	opts  []Option
+	peers []raftfsm.Peer
 }
 
 // freeAddr reserves a free 127.0.0.1 port by binding and releasing it.
@@ -40,27 +42,10 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	for i := 1; i <= n; i++ {
 		peers = append(peers, raftfsm.Peer{ID: fmt.Sprintf("node%d", i), Addr: freeAddr(t)})
 	}
-	c := &Cluster{}
+	c := &Cluster{opts: opts, peers: peers}
 	for i := range n {
-		dir := t.TempDir()
-		cfg := node.DefaultConfig()
-		cfg.DataDir = dir
-		cfg.Listen = "127.0.0.1:0"
-		cfg.NodeID = peers[i].ID
-		cfg.ClusterListen = peers[i].Addr
-		cfg.Peers = peers
-		cfg.ClusterSecret = "nodetest-cluster-secret-0123456789abcdef"
-		cfg.Lease = node.Duration(time.Second)
-		cfg.Root = node.RootConfig{User: "tessera-test-root", Password: "Test-Root-Secret-1"}
-		cfg.Stdout = io.Discard
-		cfg.ShutdownTimeout = node.Duration(10 * time.Second)
-		if os.Getenv("TESSERA_TEST_LOG") == "" {
-			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		}
-		for _, o := range opts {
-			o(&cfg)
-		}
-		c.Nodes = append(c.Nodes, &Node{cfg: cfg, Region: cfg.Region, AccessKey: cfg.Root.User, SecretKey: cfg.Root.Password, DataDir: dir})
+		cfg := c.nodeConfig(t, peers[i])
+		c.Nodes = append(c.Nodes, &Node{cfg: cfg, Region: cfg.Region, AccessKey: cfg.Root.User, SecretKey: cfg.Root.Password, DataDir: cfg.DataDir})
 	}
 	// Every voter must be running for the first election: start together.
 	var wg sync.WaitGroup
@@ -84,6 +69,66 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 		}
 	})
 	return c
+}
+
+// nodeConfig is the configuration of one cluster node.
+func (c *Cluster) nodeConfig(t testing.TB, self raftfsm.Peer) node.Config {
+	dir := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.NodeID = self.ID
+	cfg.ClusterListen = self.Addr
+	cfg.Peers = c.peers
+	cfg.ClusterSecret = "nodetest-cluster-secret-0123456789abcdef"
+	cfg.Lease = node.Duration(time.Second)
+	cfg.Root = node.RootConfig{User: "tessera-test-root", Password: "Test-Root-Secret-1"}
+	cfg.Stdout = io.Discard
+	cfg.ShutdownTimeout = node.Duration(10 * time.Second)
+	if os.Getenv("TESSERA_TEST_LOG") == "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for _, o := range c.opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// Joiner is a node started with join = true, waiting to be added.
+type Joiner struct {
+	Node *Node
+	// ID and ClusterAddr are what `cluster node add` needs.
+	ID, ClusterAddr string
+	done            chan error
+}
+
+// StartJoiner starts a new node that waits to be added to the cluster; call
+// Wait after adding it.
+func (c *Cluster) StartJoiner(t testing.TB, id string) *Joiner {
+	t.Helper()
+	self := raftfsm.Peer{ID: id, Addr: freeAddr(t)}
+	cfg := c.nodeConfig(t, self)
+	cfg.Join = true
+	cfg.Peers = nil
+	nd := &Node{cfg: cfg, Region: cfg.Region, AccessKey: cfg.Root.User, SecretKey: cfg.Root.Password, DataDir: cfg.DataDir}
+	j := &Joiner{Node: nd, ID: id, ClusterAddr: self.Addr, done: make(chan error, 1)}
+	go func() { j.done <- nd.startErr() }()
+	t.Cleanup(func() { nd.Stop(t) })
+	return j
+}
+
+// Wait waits until the joiner serves (it was added and caught up).
+func (j *Joiner) Wait(t testing.TB) *Node {
+	t.Helper()
+	select {
+	case err := <-j.done:
+		if err != nil {
+			t.Fatalf("nodetest: joiner %s: %v", j.ID, err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("nodetest: joiner %s did not start", j.ID)
+	}
+	return j.Node
 }
 
 // startErr is start returning the error instead of failing the test
