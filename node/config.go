@@ -122,6 +122,10 @@ type Config struct {
 	// LifecycleInterval is the time between bucket lifecycle expiry scans,
 	// which only the Raft leader runs (1m - 168h).
 	LifecycleInterval Duration `toml:"lifecycle_interval"`
+	// DrainDelay: on SIGTERM the node first reports not-ready and keeps
+	// serving this long so a load balancer's health checks take it out of
+	// rotation before it stops accepting connections (0 - 1m; default 2s).
+	DrainDelay Duration `toml:"drain_delay"`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// on SIGTERM (1s - 1h).
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -169,6 +173,7 @@ func DefaultConfig() Config {
 		MaxPolicies:     1024,
 		StaleUploadAge:  Duration(24 * time.Hour),
 		ShutdownTimeout: Duration(30 * time.Second),
+		DrainDelay:      Duration(2 * time.Second),
 		LogLevel:        "info",
 		Erasure:         ErasureConfig{Sync: true},
 
@@ -255,6 +260,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		dur("TESSERA_LIFECYCLE_INTERVAL", &c.LifecycleInterval),
 		dur("TESSERA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout),
 		dur("TESSERA_LEASE", &c.Lease),
+		dur("TESSERA_DRAIN_DELAY", &c.DrainDelay),
 	} {
 		if e != nil {
 			return e
@@ -301,6 +307,9 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.LifecycleInterval); d < time.Minute || d > 168*time.Hour {
 		return fmt.Errorf("config: lifecycle_interval = %v, must be between 1m and 168h", d)
+	}
+	if d := time.Duration(c.DrainDelay); d < 0 || d > time.Minute {
+		return fmt.Errorf("config: drain_delay = %v, must be between 0s and 1m", d)
 	}
 	if d := time.Duration(c.ShutdownTimeout); d < time.Second || d > time.Hour {
 		return fmt.Errorf("config: shutdown_timeout = %v, must be between 1s and 1h", d)

@@ -342,6 +342,15 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	n.ready.Store(false)
+	if d := time.Duration(n.cfg.DrainDelay); d > 0 && n.ln != nil {
+		// Keep serving while load balancers notice the failing readiness
+		// check and stop sending new requests here.
+		n.log.Info("draining before shutdown", "delay", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(n.cfg.ShutdownTimeout))
 	defer cancel()
 	var errs []error

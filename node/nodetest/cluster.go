@@ -85,6 +85,7 @@ func (c *Cluster) nodeConfig(t testing.TB, self raftfsm.Peer) node.Config {
 	cfg.Root = node.RootConfig{User: "tessera-test-root", Password: "Test-Root-Secret-1"}
 	cfg.Stdout = io.Discard
 	cfg.ShutdownTimeout = node.Duration(10 * time.Second)
+	cfg.DrainDelay = 0
 	if os.Getenv("TESSERA_TEST_LOG") == "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
