@@ -26,7 +26,7 @@ import (
 type identities struct {
 	root     rootCredentials
 	rootAK   []byte
-	state    *raftfsm.Store
+	state    identityState
 	sealer   *raftfsm.Sealer
 	verifier *sigv4.Verifier
 	now      func() time.Time
@@ -54,7 +54,16 @@ type cachedSecret struct {
 	secret string
 }
 
-func newIdentities(root rootCredentials, state *raftfsm.Store, sealer *raftfsm.Sealer, region string, now, credNow func() time.Time) *identities {
+// identityState is the replicated identity the layer reads: local map
+// lookups, no network. *raftfsm.Store and *raftfsm.FSM satisfy it.
+type identityState interface {
+	UserAuth(ak []byte) (*raftfsm.User, bool)
+	SessionAuth(ak []byte) (*raftfsm.Session, bool)
+	ServiceAccountAuth(ak []byte) (*raftfsm.ServiceAccount, bool)
+	Policy(name string) (raftfsm.Policy, bool)
+}
+
+func newIdentities(root rootCredentials, state identityState, sealer *raftfsm.Sealer, region string, now, credNow func() time.Time) *identities {
 	return &identities{
 		root: root, rootAK: []byte(root.AccessKey), state: state, sealer: sealer, now: credNow,
 		verifier: sigv4.NewVerifier(sigv4.Config{Region: region, Now: now}),
@@ -208,7 +217,7 @@ func (d *identities) userPolicy(u *raftfsm.User) *iam.Policy {
 	if p, ok := iam.Predefined(u.Policy); ok {
 		return p
 	}
-	cp, ok := d.state.FSM().Policy(u.Policy)
+	cp, ok := d.state.Policy(u.Policy)
 	if !ok {
 		return nil
 	}

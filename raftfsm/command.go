@@ -123,3 +123,8 @@ type setSettingCmd struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
+
+// EncodeCommand frames a command of type t with payload (the JSON form of
+// the command's fields), as proposals do. Tools and tests use it with
+// FSM.ApplyCommand to build states without running Raft.
+func EncodeCommand(t CommandType, payload any) ([]byte, error) { return encodeCommand(t, payload) }
