@@ -1,6 +1,7 @@
 package raftfsm
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -246,7 +247,9 @@ func (f *FSM) Buckets() []Bucket {
 
 // snapshotVersion is the format version written at the start of every
 // snapshot stream.
-const snapshotVersion = 1
+// Version 1: header line and the whole state as JSON. Version 2: sessions
+// moved to a binary section after the JSON body.
+const snapshotVersion = 2
 
 // snapshotHeader starts every snapshot stream.
 type snapshotHeader struct {
@@ -305,6 +308,15 @@ func readSnapshot(r io.Reader) (*state, error) {
 		return nil, fmt.Errorf("raftfsm: snapshot body: %w", err)
 	}
 	st.fill()
+	if h.Version >= 2 {
+		// Sessions follow the JSON body in the compact binary section.
+		br := bufio.NewReader(io.MultiReader(dec.Buffered(), r))
+		sessions, err := readSessions(br)
+		if err != nil {
+			return nil, fmt.Errorf("raftfsm: snapshot sessions: %w", err)
+		}
+		st.Sessions = sessions
+	}
 	return st, nil
 }
 
@@ -312,12 +324,24 @@ type fsmSnapshot struct {
 	st *state
 }
 
+// writeTo writes format version 2: the header line, the state as JSON
+// without sessions, then the sessions in a compact binary section (JSON of
+// a million sessions took several seconds each way; see sessions.go).
 func (s *fsmSnapshot) writeTo(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
 	if err := enc.Encode(snapshotHeader{Format: snapshotFormat, Version: snapshotVersion}); err != nil {
 		return err
 	}
-	return enc.Encode(s.st)
+	body := *s.st
+	body.Sessions = nil
+	if err := enc.Encode(&body); err != nil {
+		return err
+	}
+	if err := writeSessions(bw, s.st.Sessions); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // Persist implements raft.FSMSnapshot.

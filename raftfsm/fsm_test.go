@@ -124,11 +124,18 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
-// TestRestoreFixtureV1 restores a committed snapshot written by format
-// version 1, so that a format change that breaks old snapshots fails here.
-func TestRestoreFixtureV1(t *testing.T) {
-	path := filepath.Join("testdata", "snapshot-v1.json")
-	if *update {
+// TestRestoreFixtures restores committed snapshots written by every format
+// version so far, so that a format change that breaks old snapshots fails
+// here. -update rewrites only the current version's fixture.
+func TestRestoreFixtures(t *testing.T) {
+	for _, name := range []string{"snapshot-v1.json", "snapshot-v2.bin"} {
+		t.Run(name, func(t *testing.T) { restoreFixture(t, name, name == "snapshot-v2.bin") })
+	}
+}
+
+func restoreFixture(t *testing.T, name string, current bool) {
+	path := filepath.Join("testdata", name)
+	if *update && current {
 		snap, _ := fixtureFSM(t).Snapshot()
 		var buf bytes.Buffer
 		if err := snap.(*fsmSnapshot).writeTo(&buf); err != nil {
