@@ -22,7 +22,7 @@ func main() {
 	}
 	g := &globals{}
 	g.bind(root)
-	root.AddCommand(serverCmd(), userCmd(g), s3Cmd(g))
+	root.AddCommand(serverCmd(), userCmd(g), s3Cmd(g), clusterTopCmd(g), benchCmd(g))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		os.Exit(1)
