@@ -8,7 +8,7 @@ PKGS      := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test test-unit fuzz-short fuzz e2e bench lint deploy-check clean
+.PHONY: help build run test test-unit fuzz-short fuzz e2e chaos bench lint deploy-check clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ fuzz: ## run every fuzz target for 2 minutes
 
 e2e: build ## end-to-end scripts: aws CLI, boto3, s3cmd, rclone against the built binary
 	./tests/e2e/run.sh $(BIN)
+
+chaos: ## long randomized fault test (CHAOS_DURATION, default 5m; seed printed, CHAOS_SEED to replay)
+	$(GO) test -count=1 -timeout 60m -run TestChaosIdentity -v ./node -chaos.duration=$${CHAOS_DURATION:-5m}
 
 bench: ## micro-benchmarks of the hot paths
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
