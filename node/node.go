@@ -396,12 +396,23 @@ func (n *Node) internal(ctx *fasthttp.RequestCtx) {
 		n.metrics.handler(ctx)
 	case pathReady:
 		ctx.SetContentType("application/json")
-		if n.ready.Load() && n.raft.IsLeader() {
+		// Ready: serving (not draining), in contact with a Raft leader
+		// within the lease, and a write quorum of drives online.
+		reason := ""
+		switch {
+		case !n.ready.Load():
+			reason = "shutting down"
+		case !n.leaseValid():
+			reason = "no contact with a Raft leader within the lease"
+		case !n.drivesQuorum():
+			reason = "fewer drives online than the write quorum"
+		}
+		if reason == "" {
 			ctx.SetBodyString(`{"status":"ready"}`)
 			return
 		}
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-		ctx.SetBodyString(`{"status":"not ready"}`)
+		ctx.SetBodyString(`{"status":"not ready","reason":"` + reason + `"}`)
 	default:
 		ctx.SetStatusCode(fasthttp.StatusNotFound)
 		ctx.SetContentType("application/json")
@@ -427,6 +438,24 @@ func (n *Node) RaftSnapshot() error { return n.raft.Snapshot() }
 
 // ClusterAddr is the cluster (Raft) listener's address.
 func (n *Node) ClusterAddr() string { return n.raft.Addr() }
+
+// drivesQuorum reports whether at least a write quorum of this node's
+// drives is online.
+func (n *Node) drivesQuorum() bool {
+	online := 0
+	ds := n.store.DriveStatus()
+	for _, d := range ds {
+		if d.Online {
+			online++
+		}
+	}
+	k, m := n.store.Layout()
+	wq := k
+	if k == m {
+		wq = k + 1
+	}
+	return online >= wq || len(ds) == 0
+}
 
 // IsLeader reports whether this node is the Raft leader.
 func (n *Node) IsLeader() bool { return n.raft.IsLeader() }
