@@ -8,7 +8,7 @@ PKGS      := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test test-unit fuzz-short fuzz e2e chaos bench lint deploy-check clean
+.PHONY: help build run test test-unit fuzz-short fuzz e2e cluster cluster-stop chaos bench lint deploy-check clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,11 +33,30 @@ fuzz: ## run every fuzz target for 2 minutes
 e2e: build ## end-to-end scripts: aws CLI, boto3, s3cmd, rclone against the built binary
 	./tests/e2e/run.sh $(BIN)
 
+cluster: build ## start 3 local nodes + haproxy on 127.0.0.1:9000 (deploy/local-cluster/run.sh)
+	./deploy/local-cluster/run.sh start
+
+cluster-stop: ## stop the local cluster
+	./deploy/local-cluster/run.sh stop
+
 chaos: ## long randomized fault test (CHAOS_DURATION, default 5m; seed printed, CHAOS_SEED to replay)
 	$(GO) test -count=1 -timeout 60m -run TestChaosIdentity -v ./node -chaos.duration=$${CHAOS_DURATION:-5m}
 
-bench: ## micro-benchmarks of the hot paths
-	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+# make bench: results go to BENCH_DIR (micro.txt, suite.txt, suite.json, node.log);
+# the node's data and the disk baseline's file go under BENCH_DIR/data, so point
+# BENCH_DIR at the disk to measure. BENCH_FLAGS are passed to `tessera bench suite`
+# (e.g. BENCH_FLAGS='--duration 30s --profile-dir tmp/bench/profiles').
+BENCH_DIR   ?= tmp/bench
+BENCHTIME   ?= 200ms
+BENCH_PKGS  := ./s3api/sigv4/ ./iam/ ./node/ ./raftfsm/ ./erasure/
+BENCH_FLAGS ?=
+
+bench: build ## hot-path micro-benchmarks, then baselines and a node started here, each figure as a ratio to its baseline (README: Reading make bench)
+	@mkdir -p $(BENCH_DIR)
+	@{ $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(BENCH_PKGS) 2>&1; echo $$? > $(BENCH_DIR)/micro.rc; } | tee $(BENCH_DIR)/micro.txt
+	@test "$$(cat $(BENCH_DIR)/micro.rc)" = 0 || { echo "make bench: micro-benchmarks failed"; exit 1; }
+	@./$(BIN) bench suite --data-dir $(BENCH_DIR)/data --micro $(BENCH_DIR)/micro.txt --json $(BENCH_DIR)/suite.json $(BENCH_FLAGS) > $(BENCH_DIR)/suite.txt; \
+	rc=$$?; cat $(BENCH_DIR)/suite.txt; exit $$rc
 
 lint: deploy-check ## gofmt, go vet, go mod tidy must be clean; deploy files valid
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
