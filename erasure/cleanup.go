@@ -9,6 +9,7 @@ import (
 
 // CleanupOrphans removes data dirs that no record on their drive points
 // at: left by writes interrupted by a crash, or by removals that failed.
+// Only this node's drives are scanned.
 // Only dirs older than olderThan are removed (0: all; Open runs it that
 // way before serving), and never one being written or read. It returns
 // the number removed.
@@ -24,7 +25,9 @@ func (s *Store) CleanupOrphans(ctx context.Context, olderThan time.Duration) (in
 	removed := 0
 	var errs []error
 	for _, d := range s.drives {
-		if !d.online() {
+		// A remote drive is cleaned by its own node, which knows the
+		// shard streams other nodes are writing to it.
+		if !d.local() || !d.online() {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -48,7 +51,7 @@ func (s *Store) CleanupOrphans(ctx context.Context, olderThan time.Duration) (in
 			continue
 		}
 		for _, dir := range orphans {
-			if watch.seen(dir) || s.leased(dir) {
+			if watch.seen(dir) || s.leased(dir) || s.removalPending(dir) {
 				continue
 			}
 			if err := d.removeDataDir(dir); err != nil {

@@ -1,9 +1,11 @@
 package erasure
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -29,6 +31,8 @@ const (
 	DefaultMetaCacheSize    = 32 << 20
 	DefaultMetaMemTableSize = 4 << 20
 	DefaultHealthInterval   = 5 * time.Second
+	DefaultRemoteTimeout    = 5 * time.Second
+	DefaultRemoteRetry      = time.Second
 )
 
 // More errors returned by Store (see api.go for the agreed set).
@@ -49,10 +53,37 @@ var (
 // defaults (DefaultConfig shows them); Sync's zero value is false, so start
 // from DefaultConfig.
 type Config struct {
-	// Drives are the drive folders (absolute or relative paths); at least 1.
-	// Their order fixes each drive's erasure set and position: keep it
-	// stable across restarts (the format file of each drive records it).
+	// Drives are the drive folders (absolute or relative paths) of a
+	// single-node store. Their order fixes each drive's erasure set and
+	// position: keep it stable across restarts (the format file of each
+	// drive records it). Set Drives or Endpoints, not both.
 	Drives []string
+	// Endpoints is the global drive list of a multi-node deployment: every
+	// drive of every node, each either a folder of this node or a drive
+	// another node serves (see DriveEndpoint). Every node opens the same
+	// list in the same order, so all agree on erasure sets and placement;
+	// each node formats only its own drives.
+	Endpoints []DriveEndpoint
+	// DeploymentID is recorded in every drive's format file; a drive
+	// formatted for another deployment is refused. Required with remote
+	// Endpoints (every node must format its fresh drives with the same id;
+	// 1..128 bytes of printable ASCII). Empty for Drives: the id the
+	// formatted drives agree on, or a new random one.
+	DeploymentID string
+	// Dial opens a connection to the drive server at a remote endpoint's
+	// Addr, e.g. func(ctx, addr) { return mux.Dial(ctx, addr,
+	// transport.TagShard) }. Required with remote Endpoints.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// RemoteTimeout bounds every wait on a remote drive: dial and hello,
+	// each request's answer, each chunk of a streamed read or write
+	// (default 5 s, range 10ms..10m). A peer that misses it is taken
+	// offline at once (its drives are skipped) and re-probed every
+	// RemoteRetry.
+	RemoteTimeout time.Duration
+	// RemoteRetry is how often a peer that failed is re-probed in the
+	// background while it is used (default 1 s, range 10ms..1m); the health
+	// loop re-probes it every HealthInterval as well.
+	RemoteRetry time.Duration
 	// DataShards and ParityShards: 0 and 0 choose the default for the number
 	// of drives per set (see DefaultLayout). Otherwise DataShards >= 1,
 	// ParityShards >= 0, ParityShards <= DataShards and DataShards +
@@ -88,6 +119,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock returns the current time (default time.Now).
 	Clock func() time.Time
+
+	// Cross-node read leases (lease.go); tests shorten them.
+	leaseRenew, leaseTTL, removeGrace time.Duration
 }
 
 // DefaultConfig returns the defaults; Drives must still be set.
@@ -123,6 +157,15 @@ func (c Config) withDefaults() Config {
 	if c.HealthInterval == 0 {
 		c.HealthInterval = DefaultHealthInterval
 	}
+	if c.RemoteTimeout == 0 {
+		c.RemoteTimeout = DefaultRemoteTimeout
+	}
+	if c.RemoteRetry == 0 {
+		c.RemoteRetry = DefaultRemoteRetry
+	}
+	if c.leaseRenew == 0 {
+		c.leaseRenew, c.leaseTTL, c.removeGrace = defaultLeaseRenew, defaultLeaseTTL, defaultRemoveGrace
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -135,21 +178,12 @@ func (c Config) withDefaults() Config {
 // Validate names the bad field and its allowed range. Zero numeric fields
 // are valid (they mean "default").
 func (c *Config) Validate() error {
-	if len(c.Drives) == 0 {
-		return errors.New("erasure: Config.Drives must name at least 1 drive folder")
+	if err := c.validateDrives(); err != nil {
+		return err
 	}
-	seen := make(map[string]bool, len(c.Drives))
-	for i, d := range c.Drives {
-		if d == "" {
-			return fmt.Errorf("erasure: Config.Drives[%d] is empty", i)
-		}
-		if seen[d] {
-			return fmt.Errorf("erasure: Config.Drives[%d] %q is listed twice", i, d)
-		}
-		seen[d] = true
-	}
+	n := c.driveCount()
 	if c.DataShards != 0 || c.ParityShards != 0 {
-		sizes := setSizes(len(c.Drives))
+		sizes := setSizes(n)
 		if c.DataShards < 1 {
 			return fmt.Errorf("erasure: Config.DataShards %d must be >= 1", c.DataShards)
 		}
@@ -162,7 +196,7 @@ func (c *Config) Validate() error {
 		for _, n := range sizes {
 			if c.DataShards+c.ParityShards != n {
 				return fmt.Errorf("erasure: Config.DataShards+ParityShards = %d must equal the drives per set (%v for %d drives)",
-					c.DataShards+c.ParityShards, sizes, len(c.Drives))
+					c.DataShards+c.ParityShards, sizes, n)
 			}
 		}
 	}
@@ -184,6 +218,147 @@ func (c *Config) Validate() error {
 	}
 	if m := c.MetaMemTableSize; m != 0 && (m < 256<<10 || m > 256<<20) {
 		return fmt.Errorf("erasure: Config.MetaMemTableSize %d must be in %d..%d bytes", m, 256<<10, 256<<20)
+	}
+	if t := c.RemoteTimeout; t != 0 && (t < 10*time.Millisecond || t > 10*time.Minute) {
+		return fmt.Errorf("erasure: Config.RemoteTimeout %v must be in 10ms..10m", t)
+	}
+	if t := c.RemoteRetry; t != 0 && (t < 10*time.Millisecond || t > time.Minute) {
+		return fmt.Errorf("erasure: Config.RemoteRetry %v must be in 10ms..1m", t)
+	}
+	if c.hasRemote() && c.InlineThreshold > maxRemoteInline {
+		return fmt.Errorf("erasure: Config.InlineThreshold %d must be <= %d bytes with remote drives (a record crosses the wire in one frame)",
+			c.InlineThreshold, maxRemoteInline)
+	}
+	return nil
+}
+
+// DriveEndpoint is one drive of Config.Endpoints: a folder of this node
+// (Path), or a drive served by another node's DriveServer (Node, Addr,
+// Index).
+type DriveEndpoint struct {
+	// Path is the drive folder of a local drive; empty for a remote one.
+	Path string
+	// Node is the id of the node serving a remote drive; its DriveServer
+	// must answer with this id (DriveServerConfig.NodeID).
+	Node string
+	// Addr is the address Config.Dial connects to for Node (its cluster
+	// port). Every endpoint of one node has the same Addr.
+	Addr string
+	// Index is the remote drive's position among its node's local drives:
+	// the Path endpoints of that node's own Config, counted in list order
+	// (0-based, < 65536).
+	Index int
+}
+
+func (e DriveEndpoint) remote() bool { return e.Path == "" }
+
+// maxRemoteInline caps InlineThreshold when drives are remote: a value
+// (up to maxValueRecords records with inline shards) must fit a frame.
+const maxRemoteInline = 16 << 20
+
+func (c *Config) driveCount() int {
+	if len(c.Endpoints) > 0 {
+		return len(c.Endpoints)
+	}
+	return len(c.Drives)
+}
+
+func (c *Config) hasRemote() bool {
+	for _, e := range c.Endpoints {
+		if e.remote() {
+			return true
+		}
+	}
+	return false
+}
+
+// endpoints returns the drive list (Drives as local endpoints).
+func (c *Config) endpoints() []DriveEndpoint {
+	if len(c.Endpoints) > 0 {
+		return c.Endpoints
+	}
+	eps := make([]DriveEndpoint, len(c.Drives))
+	for i, d := range c.Drives {
+		eps[i].Path = d
+	}
+	return eps
+}
+
+func (c *Config) validateDrives() error {
+	if len(c.Drives) > 0 && len(c.Endpoints) > 0 {
+		return errors.New("erasure: set Config.Drives or Config.Endpoints, not both")
+	}
+	if len(c.Drives) == 0 && len(c.Endpoints) == 0 {
+		return errors.New("erasure: Config.Drives must name at least 1 drive folder")
+	}
+	if c.DeploymentID != "" {
+		if err := validID(c.DeploymentID); err != nil {
+			return fmt.Errorf("erasure: Config.DeploymentID: %w", err)
+		}
+	}
+	seen := make(map[string]bool, len(c.Drives))
+	for i, d := range c.Drives {
+		if d == "" {
+			return fmt.Errorf("erasure: Config.Drives[%d] is empty", i)
+		}
+		if seen[d] {
+			return fmt.Errorf("erasure: Config.Drives[%d] %q is listed twice", i, d)
+		}
+		seen[d] = true
+	}
+	addrs := map[string]string{}
+	remote := 0
+	for i, e := range c.Endpoints {
+		if !e.remote() {
+			if e.Node != "" || e.Addr != "" {
+				return fmt.Errorf("erasure: Config.Endpoints[%d] sets Path and Node/Addr; a drive is local or remote", i)
+			}
+			if seen[e.Path] {
+				return fmt.Errorf("erasure: Config.Endpoints[%d] path %q is listed twice", i, e.Path)
+			}
+			seen[e.Path] = true
+			continue
+		}
+		remote++
+		if err := validID(e.Node); err != nil {
+			return fmt.Errorf("erasure: Config.Endpoints[%d].Node: %w", i, err)
+		}
+		if _, _, err := net.SplitHostPort(e.Addr); err != nil {
+			return fmt.Errorf("erasure: Config.Endpoints[%d].Addr %q must be host:port: %w", i, e.Addr, err)
+		}
+		if a, ok := addrs[e.Node]; ok && a != e.Addr {
+			return fmt.Errorf("erasure: Config.Endpoints[%d]: node %s has two addresses (%s, %s)", i, e.Node, a, e.Addr)
+		}
+		addrs[e.Node] = e.Addr
+		if e.Index < 0 || e.Index > 0xffff {
+			return fmt.Errorf("erasure: Config.Endpoints[%d].Index %d must be in 0..65535", i, e.Index)
+		}
+		k := fmt.Sprintf("\x00%s\x00%d", e.Node, e.Index)
+		if seen[k] {
+			return fmt.Errorf("erasure: Config.Endpoints[%d]: drive %d of node %s is listed twice", i, e.Index, e.Node)
+		}
+		seen[k] = true
+	}
+	if remote > 0 {
+		if c.Dial == nil {
+			return errors.New("erasure: Config.Dial is required with remote Endpoints")
+		}
+		if c.DeploymentID == "" {
+			return errors.New("erasure: Config.DeploymentID is required with remote Endpoints (every node formats its drives with it)")
+		}
+	}
+	return nil
+}
+
+// validID accepts 1..128 bytes of printable ASCII without spaces.
+func validID(id string) error {
+	if len(id) == 0 || len(id) > 128 {
+		return fmt.Errorf("length %d must be in 1..128", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return fmt.Errorf("byte %d (0x%02x) is not printable ASCII", i, id[i])
+		}
 	}
 	return nil
 }

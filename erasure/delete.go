@@ -28,7 +28,9 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 		tx := &driveTx{ops: []metaOp{{key: mk, del: true}}}
 		if sv.vals[i] != nil {
 			any = true
-			tx.undo = []metaOp{{key: mk, value: sv.vals[i]}}
+			// Restore only while the key is still absent (a writer on
+			// another node may have committed meanwhile).
+			tx.undo = []metaOp{{key: mk, value: sv.vals[i], cas: true}}
 		}
 		txs[i] = tx
 	}
@@ -117,8 +119,8 @@ func (s *Store) UpdateObjectMeta(ctx context.Context, bucket, key string, fn fun
 		}
 		val := encodeValue(nil, encodeObjectRecord(nil, &r))
 		txs[i] = &driveTx{
-			ops:  []metaOp{{key: mk, value: val}},
-			undo: []metaOp{{key: mk, value: sv.vals[i]}},
+			ops:  []metaOp{{key: mk, value: val, cas: true, old: sv.vals[i]}},
+			undo: []metaOp{{key: mk, value: sv.vals[i], cas: true, old: val}},
 		}
 	}
 	ok, err := s.applyQuorum(set, txs)

@@ -1,6 +1,7 @@
 package erasure
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble"
 )
 
@@ -40,7 +43,9 @@ type shardStore interface {
 
 	// metaGet appends the value of key to dst; errNotFound when absent.
 	metaGet(key, dst []byte) ([]byte, error)
-	// metaApply applies ops atomically, durably when sync.
+	// metaApply applies ops atomically, durably when sync. When an op has
+	// cas set and the key's current value differs from op.old, nothing is
+	// applied and the error is errConflict.
 	metaApply(ops []metaOp, sync bool) error
 	// metaIter iterates keys in [lower, upper). The caller must Close it
 	// and must not call other methods of the same drive while it is open
@@ -61,14 +66,25 @@ type shardStore interface {
 	listDataDir(dir id16) ([]string, error)
 	// walkDataDirs calls fn for every data dir on the drive.
 	walkDataDirs(fn func(dir id16, modTime time.Time) error) error
+	// local reports whether the drive is a folder of this node (only local
+	// drives are scanned for orphans and served by a DriveServer).
+	local() bool
 }
 
 // metaOp is one Set (del false) or Delete of a metadata key, or with del
 // and end set, a Delete of every key in [key, end).
+//
+// With cas set the op is conditional: the whole batch applies only if the
+// key's current value equals old (old nil: the key must be absent),
+// checked and applied atomically on the drive. This is how writers on
+// different nodes, which share no lock, avoid overwriting each other's
+// records (see DESIGN.md, "Several nodes").
 type metaOp struct {
 	key, value []byte
 	del        bool
 	end        []byte
+	cas        bool
+	old        []byte
 }
 
 // metaIter is an ordered iterator over metadata keys.
@@ -78,6 +94,8 @@ type metaIter interface {
 	Valid() bool
 	Key() []byte
 	Value() []byte
+	// Error is the error that ended the iteration early, if any.
+	Error() error
 	Close() error
 }
 
@@ -106,11 +124,17 @@ type createOpts struct {
 var (
 	errNotFound     = errors.New("erasure: metadata key not found")
 	errDriveOffline = errors.New("erasure: drive offline")
+	// errConflict: a conditional metadata op found another value.
+	errConflict = errors.New("erasure: metadata changed concurrently")
 )
 
 // DriveStatus describes one drive for health checks and metrics.
 type DriveStatus struct {
-	Path       string
+	// Path is the drive folder (for a remote drive: its folder on its
+	// node, as last reported; empty until it was reached).
+	Path string
+	// Node is the node serving a remote drive ("" for a local one).
+	Node       string
 	Set, Index int // erasure set and position in it
 	Online     bool
 	Error      string // why the drive is offline, or its last error
@@ -193,13 +217,32 @@ type localDrive struct {
 	id      string
 	lastErr string
 	closed  bool // by close: never reopen
+
+	// keyLocks make conditional ops (metaOp.cas) atomic: a batch with a
+	// conditional op holds the write lock of its keys' stripes while it
+	// checks and applies; other batches hold the read locks.
+	keyLocks [driveKeyStripes]sync.RWMutex
 }
+
+// driveKeyStripes is the number of per-drive key lock stripes.
+const driveKeyStripes = 1024
 
 func newLocalDrive(dir string, set, index int, want formatFile, o *driveOptions) *localDrive {
 	return &localDrive{dir: filepath.Clean(dir), set: set, index: index, want: want, o: o}
 }
 
 func (d *localDrive) name() string { return d.dir }
+
+func (d *localDrive) local() bool { return true }
+
+// format returns the drive's format as opened (ok false while offline).
+func (d *localDrive) format() (formatFile, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f := d.want
+	f.Version, f.Drive = 1, d.id
+	return f, d.online() && d.id != ""
+}
 
 func (d *localDrive) online() bool { return d.h.Load() != nil }
 
@@ -542,6 +585,30 @@ func (d *localDrive) metaApply(ops []metaOp, sync bool) error {
 		return err
 	}
 	defer h.release()
+	var ks keyLockSet
+	d.lockKeys(ops, &ks)
+	defer d.unlockKeys(&ks)
+	for _, op := range ops {
+		if !op.cas {
+			continue
+		}
+		cur, closer, gerr := h.db.Get(op.key)
+		switch {
+		case errors.Is(gerr, pebble.ErrNotFound):
+			if op.old != nil {
+				return errConflict
+			}
+		case gerr != nil:
+			go d.ioFailed(gerr)
+			return gerr
+		default:
+			same := op.old != nil && bytes.Equal(cur, op.old)
+			closer.Close()
+			if !same {
+				return errConflict
+			}
+		}
+	}
 	wo := pebble.NoSync
 	if sync {
 		wo = pebble.Sync
@@ -577,6 +644,73 @@ func (d *localDrive) metaApply(ops []metaOp, sync bool) error {
 		return err
 	}
 	return nil
+}
+
+// keyLockSet is the stripes a batch locks (see localDrive.keyLocks).
+type keyLockSet struct {
+	one  int // the single stripe of a one-key batch, or -1
+	set  [driveKeyStripes / 64]uint64
+	excl bool
+}
+
+// lockKeys takes the key stripe locks of a batch (write locks when it has
+// a conditional op, else read locks; range deletes take none), in stripe
+// order. Release with unlockKeys.
+func (d *localDrive) lockKeys(ops []metaOp, ks *keyLockSet) {
+	ks.one = -1
+	for _, op := range ops {
+		ks.excl = ks.excl || op.cas
+	}
+	if len(ops) == 1 {
+		if ops[0].end == nil {
+			ks.one = int(xxhash.Sum64(ops[0].key) % driveKeyStripes)
+			if ks.excl {
+				d.keyLocks[ks.one].Lock()
+			} else {
+				d.keyLocks[ks.one].RLock()
+			}
+		}
+		return
+	}
+	for _, op := range ops {
+		if op.end == nil {
+			i := xxhash.Sum64(op.key) % driveKeyStripes
+			ks.set[i/64] |= 1 << (i % 64)
+		}
+	}
+	for w, bs := range ks.set {
+		for bs != 0 {
+			i := w*64 + bits.TrailingZeros64(bs)
+			bs &= bs - 1
+			if ks.excl {
+				d.keyLocks[i].Lock()
+			} else {
+				d.keyLocks[i].RLock()
+			}
+		}
+	}
+}
+
+func (d *localDrive) unlockKeys(ks *keyLockSet) {
+	if ks.one >= 0 {
+		if ks.excl {
+			d.keyLocks[ks.one].Unlock()
+		} else {
+			d.keyLocks[ks.one].RUnlock()
+		}
+		return
+	}
+	for w, bs := range ks.set {
+		for bs != 0 {
+			i := w*64 + bits.TrailingZeros64(bs)
+			bs &= bs - 1
+			if ks.excl {
+				d.keyLocks[i].Unlock()
+			} else {
+				d.keyLocks[i].RUnlock()
+			}
+		}
+	}
 }
 
 type localIter struct {

@@ -101,6 +101,9 @@ func (s *Store) openObject(bucket, key string, lease bool) (*Object, error) {
 	}
 	if lease && o.rec.flags&flagInline == 0 {
 		s.leases.acquire(o.rec.dataDir)
+		if set.remote {
+			leaseRemoteSet(set, o.rec.dataDir, 1)
+		}
 		o.leased = true
 	}
 	lk.RUnlock()
@@ -200,6 +203,9 @@ func (o *Object) Close() error {
 	}
 	if o.leased {
 		o.s.leases.release(o.rec.dataDir)
+		if o.set.remote {
+			leaseRemoteSet(o.set, o.rec.dataDir, -1)
+		}
 		o.leased = false
 	}
 	if o.heal {
@@ -342,6 +348,13 @@ func (r *objectReader) fill() error {
 	bstart := po - b*int64(lay.blockSize)
 	bend := min(int64(blen), r.end-r.pstart-b*int64(lay.blockSize))
 	s0, s1 := int(bstart)/ss, int(bend-1)/ss
+	if o.set.remote && o.rec.flags&flagInline == 0 {
+		// Ask every remote drive for its shard's bytes up to the range's
+		// end at once: the requests run in parallel and stream ahead.
+		for i := s0; i <= s1; i++ {
+			r.prefetchShard(i, b)
+		}
+	}
 	if err := r.loadBlock(b, ss, s0, s1); err != nil {
 		return err
 	}
@@ -377,6 +390,13 @@ func (r *objectReader) loadBlock(b int64, ss, s0, s1 int) error {
 		return nil
 	}
 	// Rebuild: collect any k verified shards, data shards first.
+	if o.set.remote && o.rec.flags&flagInline == 0 {
+		for i, want := 0, k-have; i < n && want > 0; i++ {
+			if (i < s0 || i > s1) && r.prefetchShard(i, b) {
+				want--
+			}
+		}
+	}
 	for i := 0; i < n && have < k; i++ {
 		if i >= s0 && i <= s1 {
 			continue
@@ -432,18 +452,8 @@ func (r *objectReader) readShard(i int, b int64, ss int) ([]byte, bool) {
 			return blk[hashLen:], true
 		}
 	} else {
-		if src.file == nil || src.part != r.pi {
-			if src.file != nil {
-				_ = src.file.Close()
-				src.file = nil
-			}
-			part := &o.parts[r.pi]
-			f, err := src.drive.openShard(o.rec.dataDir, partFileName(part.number, part.fileID))
-			if err != nil {
-				src.bad, o.heal = true, true
-				return nil, false
-			}
-			src.file, src.part = f, r.pi
+		if !r.openSrc(i) {
+			return nil, false
 		}
 		r.ensureStripe()
 		slot := hashLen + lay.shardLen(lay.blockSize)
@@ -464,6 +474,60 @@ func (r *objectReader) readShard(i int, b int64, ss int) ([]byte, bool) {
 		src.okBlk = 0
 	}
 	return blk[hashLen:], true
+}
+
+// openSrc makes shard i's file of the current part open (false: it is
+// missing; the shard is marked bad).
+func (r *objectReader) openSrc(i int) bool {
+	o := r.o
+	src := &o.src[i]
+	if src.file != nil && src.part == r.pi {
+		return true
+	}
+	if src.file != nil {
+		_ = src.file.Close()
+		src.file = nil
+	}
+	part := &o.parts[r.pi]
+	f, err := src.drive.openShard(o.rec.dataDir, partFileName(part.number, part.fileID))
+	if err != nil {
+		src.bad, o.heal = true, true
+		return false
+	}
+	src.file, src.part = f, r.pi
+	return true
+}
+
+// shardPrefetcher is a shardReader that can fetch ahead (a remote
+// drive's): prefetch announces that [off, end) will be read next, in
+// order, by ReadAt calls.
+type shardPrefetcher interface {
+	prefetch(off, end int64)
+}
+
+// prefetchShard announces to shard i's reader the bytes of the current
+// part the range needs from block b on; false when the shard is unusable.
+func (r *objectReader) prefetchShard(i int, b int64) bool {
+	o := r.o
+	src := &o.src[i]
+	if src.drive == nil || src.bad || !r.openSrc(i) {
+		return false
+	}
+	pf, ok := src.file.(shardPrefetcher)
+	if !ok {
+		return true
+	}
+	lay := o.lay
+	part := &o.parts[r.pi]
+	pend := min(r.end-r.pstart, part.size) // end of the range in the part
+	lb := (pend - 1) / int64(lay.blockSize)
+	lss := lay.shardLen(lay.blockLen(part.size, lb))
+	end := lay.blockOffset(lb) + int64(hashLen+lss)
+	if lb > b && i < lay.data && int(pend-lb*int64(lay.blockSize)-1)/lss < i {
+		end = lay.blockOffset(lb) // the last block does not need this data shard
+	}
+	pf.prefetch(lay.blockOffset(b), end)
+	return true
 }
 
 // StatObject returns the current version's metadata.

@@ -190,7 +190,13 @@ func (s *Store) Heal(ctx context.Context, bucket, key string) error {
 		return fmt.Errorf("%w: %s/%s: %d of %d shards intact, need %d", ErrCorrupt, bucket, key, good, n, lay.data)
 	}
 
-	// Rebuild the bad shards.
+	// Rebuild the bad shards. The data dir counts as in flight, so an
+	// orphan scan does not take a dir heal is filling for a drive that has
+	// no record of it yet.
+	if anyBad && !inline {
+		s.inflight.add(rec.dataDir)
+		defer s.inflight.done(rec.dataDir)
+	}
 	var newInline [MaxSetDrives][]byte
 	var writers [MaxSetDrives][]shardWriter // per drive, per part
 	abortAll := func() {
@@ -279,8 +285,13 @@ func (s *Store) Heal(ctx context.Context, bucket, key string) error {
 			r.inline = nil
 		}
 		val := encodeValue(nil, encodeObjectRecord(nil, &r))
-		if err := set.drives[i].metaApply([]metaOp{{key: mk, value: val}}, s.cfg.Sync); err != nil {
-			errs = append(errs, err)
+		// Conditional: a writer on another node may have committed
+		// meanwhile (it is not held off by this node's key lock).
+		op := metaOp{key: mk, value: val, cas: true, old: sv2.vals[i]}
+		if err := set.drives[i].metaApply([]metaOp{op}, s.cfg.Sync); err != nil {
+			if !errors.Is(err, errConflict) {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		fixed[i] = true
@@ -320,7 +331,8 @@ func (s *Store) purgeDangling(set *erasureSet, h uint64, mk []byte, sv *setValue
 	var ok [MaxSetDrives]bool
 	for i := 0; i < set.n(); i++ {
 		if sv2.vals[i] != nil {
-			ok[i] = set.drives[i].metaApply([]metaOp{{key: mk, del: true}}, s.cfg.Sync) == nil
+			op := metaOp{key: mk, del: true, cas: true, old: sv2.vals[i]}
+			ok[i] = set.drives[i].metaApply([]metaOp{op}, s.cfg.Sync) == nil
 		}
 	}
 	lk.Unlock()
@@ -351,6 +363,9 @@ func (s *Store) verifyShardFile(d shardStore, dir id16, part *partMeta, lay layo
 		return false
 	}
 	defer f.Close()
+	if pf, ok := f.(shardPrefetcher); ok {
+		pf.prefetch(0, lay.streamSize(part.size))
+	}
 	bp := s.codecs.pool(hashLen + lay.shardLen(lay.blockSize))
 	buf := bp.get()
 	defer bp.put(buf)
@@ -434,6 +449,9 @@ func (s *Store) rebuildPart(ctx context.Context, set *erasureSet, rec *objectRec
 			r, err := set.drives[d].openShard(rec.dataDir, name)
 			if err != nil {
 				return fmt.Errorf("erasure: heal: %w", err)
+			}
+			if pf, ok := r.(shardPrefetcher); ok {
+				pf.prefetch(0, lay.streamSize(part.size))
 			}
 			readers[sIdx] = r
 		}
@@ -539,6 +557,7 @@ func (s *Store) scanKeys(lower, upper []byte, fn func(bucket, key string) bool) 
 func (s *Store) scanKeysFrom(start, upper []byte, fn func(k []byte, bucket, key string) bool) error {
 	var m mergedIter
 	for _, set := range s.sets {
+		m.remote = m.remote || set.remote
 		for j, d := range set.drives {
 			it, err := d.metaIter(start, upper)
 			if err != nil {

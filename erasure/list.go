@@ -12,12 +12,13 @@ import (
 // set over one key range. At each step it exposes the smallest key and the
 // drives (iterators) positioned on it.
 type mergedIter struct {
-	its   []metaIter
-	set   []*erasureSet
-	drive []int // index of the iterator's drive in its set
-	valid []bool
-	cur   []byte
-	at    []int // iterators positioned on cur
+	remote bool // some iterators are remote: seek them in parallel
+	its    []metaIter
+	set    []*erasureSet
+	drive  []int // index of the iterator's drive in its set
+	valid  []bool
+	cur    []byte
+	at     []int // iterators positioned on cur
 }
 
 // newMerged opens iterators over [lower, upper) on the online drives of
@@ -26,6 +27,7 @@ type mergedIter struct {
 func (s *Store) newMerged(sets []*erasureSet, lower, upper []byte) (*mergedIter, error) {
 	m := &mergedIter{}
 	for _, set := range sets {
+		m.remote = m.remote || set.remote
 		n := 0
 		for j, d := range set.drives {
 			it, err := d.metaIter(lower, upper)
@@ -56,10 +58,41 @@ func (m *mergedIter) close() {
 // seek positions every iterator at the first key >= key and finds the
 // smallest.
 func (m *mergedIter) seek(key []byte) bool {
+	if m.remote {
+		parallel(len(m.its), func(i int) { m.valid[i] = m.its[i].SeekGE(key) })
+		return m.settle()
+	}
 	for i, it := range m.its {
 		m.valid[i] = it.SeekGE(key)
 	}
 	return m.settle()
+}
+
+// failed returns an error when some set lost its read quorum because
+// iterators failed during the scan (the listing may then miss keys).
+func (m *mergedIter) failed() error {
+	type count struct{ ok, failed int }
+	per := map[*erasureSet]*count{}
+	var errs []error
+	for i, it := range m.its {
+		c := per[m.set[i]]
+		if c == nil {
+			c = &count{}
+			per[m.set[i]] = c
+		}
+		if err := it.Error(); err != nil {
+			c.failed++
+			errs = append(errs, err)
+		} else {
+			c.ok++
+		}
+	}
+	for set, c := range per {
+		if c.failed > 0 && c.ok < set.rq {
+			return fmt.Errorf("%w: set %d: %d drives failed during the listing (%v)", ErrReadQuorum, set.idx, c.failed, errors.Join(errs...))
+		}
+	}
+	return nil
 }
 
 // next moves past the current key.
@@ -197,6 +230,9 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, marker, delimit
 		res.NextMarker = key
 		count++
 		ok = m.next()
+	}
+	if err := m.failed(); err != nil {
+		return ListObjectsResult{}, err
 	}
 	if !res.IsTruncated {
 		res.NextMarker = ""

@@ -584,6 +584,9 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket, prefix, keyMar
 		count++
 		ok = m.next()
 	}
+	if err := m.failed(); err != nil {
+		return ListUploadsResult{}, err
+	}
 	if !res.IsTruncated {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}

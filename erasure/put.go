@@ -1,6 +1,7 @@
 package erasure
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/binary"
@@ -473,65 +474,89 @@ func (s *Store) chownOpts(uid, gid uint32) createOpts {
 // until the write quorum is reached (so a crash mid-commit leaves the old
 // version readable). extra adds more ops (and their undo) to drive i's
 // batch. Superseded data dirs are removed after the commit.
+//
+// Each drive's value is replaced by a conditional write (metaOp.cas) of
+// [new record, the records read]: a writer on another node that changed
+// the value in between makes it re-read and retry, so no drive loses the
+// other writer's record; rollback and the removal of superseded records
+// are conditional the same way (DESIGN.md, "Several nodes").
 func (s *Store) commitObject(set *erasureSet, h uint64, mk []byte, recs *[MaxSetDrives][]byte, newDir id16,
 	extra func(i int, tx *driveTx)) error {
+	nd := set.n()
+	var me recHeader
+	for i := 0; i < nd; i++ {
+		if recs[i] != nil && parseRecHeader(recs[i], &me) {
+			break
+		}
+	}
 	lk := s.keyLock(h)
 	lk.Lock()
-	nd := set.n()
-	txs := make([]*driveTx, nd)
-	var prevs [MaxSetDrives][][]byte
-	for i := 0; i < nd; i++ {
+	// The current values, read in one round (one request per peer).
+	var sv setValues
+	var buf []byte
+	s.readValues(set, mk, &buf, &sv)
+	var cs [MaxSetDrives]driveCommit
+	var errs [MaxSetDrives]error
+	var ok [MaxSetDrives]bool
+	parallel(nd, func(i int) {
 		if recs[i] == nil {
-			continue
+			errs[i] = errDriveOffline
+			return
 		}
-		d := set.drives[i]
-		prev, err := d.metaGet(mk, nil)
-		if err != nil && !errors.Is(err, errNotFound) {
-			continue
+		if sv.offline[i] {
+			errs[i] = errDriveOffline
+			return
 		}
-		tx := &driveTx{}
-		var old [maxValueRecords][]byte
-		prs, ok := splitValue(prev, old[:0])
-		if err == nil && !ok {
-			prs = nil // unreadable value: replace it
+		errs[i] = s.commitDrive(set.drives[i], mk, recs[i], me.versionID, i, extra, sv.vals[i], &cs[i])
+		ok[i] = errs[i] == nil
+	})
+	n := 0
+	for i := 0; i < nd; i++ {
+		if ok[i] {
+			n++
 		}
-		if len(prs) > maxValueRecords-1 {
-			prs = prs[:maxValueRecords-1]
-		}
-		prevs[i] = prs
-		all := make([][]byte, 0, 1+len(prs))
-		all = append(all, recs[i])
-		all = append(all, prs...)
-		tx.ops = append(tx.ops, metaOp{key: mk, value: encodeValue(nil, all...)})
-		if prev == nil {
-			tx.undo = append(tx.undo, metaOp{key: mk, del: true})
-		} else {
-			tx.undo = append(tx.undo, metaOp{key: mk, value: prev})
-		}
-		if extra != nil {
-			extra(i, tx)
-		}
-		txs[i] = tx
 	}
-	ok, err := s.applyQuorum(set, txs)
-	if err != nil {
+	if n < set.wq {
+		parallel(nd, func(i int) {
+			if ok[i] {
+				if e := s.undoDrive(set.drives[i], mk, me.versionID, &cs[i]); e != nil {
+					s.log.Warn("erasure: roll back failed", "drive", set.drives[i].name(), "err", e)
+				}
+			}
+		})
 		lk.Unlock()
-		return err
+		return fmt.Errorf("%w: %d of %d drives, need %d (%v)", ErrWriteQuorum, n, nd, set.wq,
+			errors.Join(errs[:nd]...))
 	}
 	// Committed: drop the superseded records from the values (not synced: a
 	// crash before this reaches disk leaves them, and the new version still
-	// wins on quorum).
-	for i := 0; i < nd; i++ {
-		if ok[i] && len(prevs[i]) > 0 {
-			_ = set.drives[i].metaApply([]metaOp{{key: mk, value: encodeValue(nil, recs[i])}}, false)
+	// wins on quorum). Records newer than ours (another node's writer) stay.
+	var dropped [MaxSetDrives][][]byte
+	parallel(nd, func(i int) {
+		if !ok[i] || len(cs[i].prevs) == 0 {
+			return
 		}
-	}
+		keep := [][]byte{recs[i]}
+		var drop [][]byte
+		for _, r := range cs[i].prevs {
+			var ph recHeader
+			if parseRecHeader(r, &ph) && newerVersion(&ph, &me) {
+				keep = append(keep, r)
+			} else {
+				drop = append(drop, r)
+			}
+		}
+		if len(drop) == 0 {
+			return
+		}
+		op := metaOp{key: mk, value: encodeValue(nil, keep...), cas: true, old: cs[i].wrote}
+		if set.drives[i].metaApply([]metaOp{op}, false) == nil {
+			dropped[i] = drop
+		}
+	})
 	lk.Unlock()
 	for i := 0; i < nd; i++ {
-		if !ok[i] {
-			continue
-		}
-		for _, r := range prevs[i] {
+		for _, r := range dropped[i] {
 			var ph recHeader
 			if parseRecHeader(r, &ph) && ph.flags&flagInline == 0 && ph.dataDir != newDir {
 				s.removeDataDir(set.drives[i], ph.dataDir)
@@ -539,4 +564,133 @@ func (s *Store) commitObject(set *erasureSet, h uint64, mk []byte, recs *[MaxSet
 		}
 	}
 	return nil
+}
+
+// newerVersion orders versions as pickVersion does: commit time, then
+// version id.
+func newerVersion(a, b *recHeader) bool {
+	return a.commitNanos > b.commitNanos ||
+		(a.commitNanos == b.commitNanos && bytes.Compare(a.versionID[:], b.versionID[:]) > 0)
+}
+
+// driveCommit is what commitDrive wrote on one drive.
+type driveCommit struct {
+	wrote []byte   // the value written
+	prev  []byte   // the value it replaced (nil: none)
+	exact bool     // prev is known (false: our write was found applied on a retry)
+	prevs [][]byte // the other records kept in wrote
+	undo  []metaOp // undo of the extra ops
+}
+
+// maxCommitAttempts bounds the retries of a conditional commit that found
+// the value changed by another node's writer.
+const maxCommitAttempts = 4
+
+// commitDrive writes [rec, current records...] as drive d's value of mk,
+// conditional on the value read (first the caller's cur, nil: absent),
+// re-reading and retrying when another writer changed it meanwhile.
+func (s *Store) commitDrive(d shardStore, mk, rec []byte, vid id16, i int, extra func(int, *driveTx), cur []byte, c *driveCommit) error {
+	for attempt := 1; ; attempt++ {
+		prev := cur
+		if attempt > 1 {
+			var err error
+			prev, err = d.metaGet(mk, nil)
+			if err != nil && !errors.Is(err, errNotFound) {
+				return err
+			}
+			if err != nil {
+				prev = nil
+			}
+		}
+		var old [maxValueRecords][]byte
+		prs, okv := splitValue(prev, old[:0])
+		if prev != nil && !okv {
+			prs = nil // unreadable value: replace it
+		}
+		if attempt > 1 && hasVersion(prs, vid) {
+			// An earlier attempt was applied though its answer was lost.
+			*c = driveCommit{wrote: prev, prevs: withoutVersion(prs, vid)}
+			return nil
+		}
+		if len(prs) > maxValueRecords-1 {
+			prs = prs[:maxValueRecords-1]
+		}
+		all := make([][]byte, 0, 1+len(prs))
+		all = append(all, rec)
+		all = append(all, prs...)
+		val := encodeValue(nil, all...)
+		tx := &driveTx{ops: []metaOp{{key: mk, value: val, cas: true, old: prev}}}
+		if extra != nil {
+			extra(i, tx)
+		}
+		err := d.metaApply(tx.ops, s.cfg.Sync)
+		if err == nil {
+			*c = driveCommit{wrote: val, prev: prev, exact: true, prevs: append([][]byte(nil), prs...), undo: tx.undo}
+			return nil
+		}
+		if !errors.Is(err, errConflict) || attempt == maxCommitAttempts {
+			return err
+		}
+	}
+}
+
+// undoDrive rolls back commitDrive: the previous value comes back if the
+// value is still the one written, else our record is taken out of
+// whatever another writer made of it.
+func (s *Store) undoDrive(d shardStore, mk []byte, vid id16, c *driveCommit) error {
+	cur := c.wrote
+	for attempt := 1; ; attempt++ {
+		var ops []metaOp
+		if c.exact && bytes.Equal(cur, c.wrote) {
+			if c.prev == nil {
+				ops = append(ops, metaOp{key: mk, del: true, cas: true, old: cur})
+			} else {
+				ops = append(ops, metaOp{key: mk, value: c.prev, cas: true, old: cur})
+			}
+		} else {
+			var buf [maxValueRecords][]byte
+			rs, _ := splitValue(cur, buf[:0])
+			if hasVersion(rs, vid) {
+				if rest := withoutVersion(rs, vid); len(rest) == 0 {
+					ops = append(ops, metaOp{key: mk, del: true, cas: true, old: cur})
+				} else {
+					ops = append(ops, metaOp{key: mk, value: encodeValue(nil, rest...), cas: true, old: cur})
+				}
+			}
+		}
+		ops = append(ops, c.undo...)
+		if len(ops) == 0 {
+			return nil
+		}
+		err := d.metaApply(ops, s.cfg.Sync)
+		if !errors.Is(err, errConflict) || attempt == maxCommitAttempts {
+			return err
+		}
+		if cur, err = d.metaGet(mk, nil); errors.Is(err, errNotFound) {
+			cur = nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+func hasVersion(recs [][]byte, vid id16) bool {
+	for _, r := range recs {
+		var h recHeader
+		if parseRecHeader(r, &h) && h.versionID == vid {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutVersion(recs [][]byte, vid id16) [][]byte {
+	var out [][]byte
+	for _, r := range recs {
+		var h recHeader
+		if !parseRecHeader(r, &h) || h.versionID != vid {
+			out = append(out, r)
+		}
+	}
+	return out
 }

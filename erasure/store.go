@@ -27,7 +27,9 @@ type Store struct {
 	clock func() time.Time
 
 	sets   []*erasureSet
-	drives []shardStore // every drive, in Config.Drives order
+	drives []shardStore  // every drive, in Config.Drives / Endpoints order
+	local  []*localDrive // this node's drives, in the same order (served by a DriveServer)
+	peers  []*peer       // the nodes serving the remote drives
 	codecs *codecs
 	cache  *pebble.Cache
 
@@ -40,6 +42,13 @@ type Store struct {
 	leases   leaseTable
 	inflight inflightSet
 	healer   healer
+
+	// multiNode: the drives are shared with other nodes (remote endpoints,
+	// or a DriveServer): data dir removals wait for their readers there
+	// (lease.go).
+	multiNode     atomic.Bool
+	removalsStart sync.Once
+	lifeMu        sync.Mutex // orders goroutine starts after Open with Close
 
 	closed atomic.Bool
 	stop   chan struct{}
@@ -54,13 +63,16 @@ type erasureSet struct {
 	lay    layout // layout for new objects
 	wq, rq int
 	enc    reedsolomon.Encoder
+	remote bool // some drives are remote: fan out metadata reads
 }
 
 func (e *erasureSet) n() int { return len(e.drives) }
 
 // Open opens (creating when needed) the drives and their metadata stores.
 // It fails when any erasure set has fewer than its read quorum of drives
-// online. Before returning it removes orphaned data dirs (see DESIGN.md).
+// online, not counting remote drives: those that cannot be reached yet
+// come online when their node answers (see DESIGN.md, "Several nodes").
+// Before returning it removes orphaned data dirs of the local drives.
 func Open(cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -80,12 +92,21 @@ func Open(cfg Config) (*Store, error) {
 	}
 	dopts := &driveOptions{sync: cfg.Sync, cache: s.cache, memtable: cfg.MetaMemTableSize, logger: s.log}
 
-	sizes := setSizes(len(cfg.Drives))
-	deployment, err := s.deploymentID(cfg.Drives)
-	if err != nil {
-		s.releaseCache()
-		return nil, err
+	eps := cfg.endpoints()
+	sizes := setSizes(len(eps))
+	deployment := cfg.DeploymentID
+	if deployment == "" {
+		var paths []string
+		for _, e := range eps {
+			paths = append(paths, e.Path)
+		}
+		var err error
+		if deployment, err = s.deploymentID(paths); err != nil {
+			s.releaseCache()
+			return nil, err
+		}
 	}
+	peers := map[string]*peer{}
 	pos := 0
 	for si, n := range sizes {
 		k, m := cfg.DataShards, cfg.ParityShards
@@ -101,25 +122,50 @@ func Open(cfg Config) (*Store, error) {
 			wq: writeQuorum(k, m), rq: k, enc: enc}
 		want := formatFile{Version: 1, Deployment: deployment, Sets: len(sizes), SetDrives: n, Data: k, Parity: m}
 		for j := 0; j < n; j++ {
-			path := cfg.Drives[pos]
+			ep := eps[pos]
 			pos++
+			w := want
+			w.Set, w.Index = si, j
+			if ep.remote() {
+				p := peers[ep.Node]
+				if p == nil {
+					p = newPeer(ep.Node, ep.Addr, &cfg)
+					peers[ep.Node] = p
+					s.peers = append(s.peers, p)
+				}
+				d := newRemoteDrive(p, ep.Index, si, j, w)
+				set.drives = append(set.drives, d)
+				s.drives = append(s.drives, d)
+				set.remote = true
+				continue
+			}
+			path := ep.Path
 			if f, err := readFormat(formatPathOf(path)); err == nil && f.Deployment == deployment &&
 				(f.Data != k || f.Parity != m) {
 				s.releaseCache()
 				return nil, fmt.Errorf("erasure: drive %s is formatted for layout %d+%d, Config.DataShards/ParityShards give %d+%d",
 					path, f.Data, f.Parity, k, m)
 			}
-			w := want
-			w.Set, w.Index = si, j
 			d := newLocalDrive(path, si, j, w, dopts)
 			set.drives = append(set.drives, d)
 			s.drives = append(s.drives, d)
+			s.local = append(s.local, d)
 		}
 		s.sets = append(s.sets, set)
 	}
 
 	errs := make([]error, len(s.drives))
-	parallel(len(s.drives), func(i int) { errs[i] = s.drives[i].(*localDrive).open(true) })
+	parallel(len(s.drives), func(i int) {
+		switch d := s.drives[i].(type) {
+		case *localDrive:
+			errs[i] = d.open(true)
+		case *remoteDrive:
+			d.check()
+			if !d.online() {
+				errs[i] = fmt.Errorf("%s: %s", d.name(), d.status().Error)
+			}
+		}
+	})
 	for i, err := range errs {
 		if err != nil {
 			s.log.Warn("erasure: drive offline at open", "drive", s.drives[i].name(), "err", err)
@@ -128,7 +174,7 @@ func Open(cfg Config) (*Store, error) {
 	for _, set := range s.sets {
 		online := 0
 		for _, d := range set.drives {
-			if d.online() {
+			if d.online() || !d.local() {
 				online++
 			}
 		}
@@ -148,6 +194,13 @@ func Open(cfg Config) (*Store, error) {
 		s.wg.Add(1)
 		go s.healthLoop()
 	}
+	if cfg.hasRemote() {
+		s.shareDrives()
+	}
+	if len(s.peers) > 0 {
+		s.wg.Add(1)
+		go s.leaseLoop()
+	}
 	return s, nil
 }
 
@@ -159,6 +212,9 @@ func (s *Store) deploymentID(drives []string) (string, error) {
 	count := map[string]int{}
 	best, bestN := "", 0
 	for _, d := range drives {
+		if d == "" {
+			continue
+		}
 		f, err := readFormat(formatPathOf(d))
 		if err != nil {
 			continue
@@ -185,17 +241,24 @@ func (s *Store) closeDrives() {
 	for _, d := range s.drives {
 		_ = d.close()
 	}
+	for _, p := range s.peers {
+		p.close()
+	}
 	s.releaseCache()
 }
 
 // Close flushes and closes every drive. Operations still running fail or
 // finish first; Close waits for background heals to stop.
 func (s *Store) Close() error {
+	s.lifeMu.Lock()
 	if s.closed.Swap(true) {
+		s.lifeMu.Unlock()
 		return nil
 	}
 	close(s.stop)
+	s.lifeMu.Unlock()
 	s.wg.Wait()
+	s.runRemovals(true)
 	s.closeDrives()
 	return nil
 }
@@ -224,9 +287,7 @@ func (s *Store) healthLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			for _, d := range s.drives {
-				d.check()
-			}
+			s.checkDrives()
 		}
 	}
 }
@@ -237,9 +298,13 @@ func (s *Store) CheckDrives() {
 	if s.closed.Load() {
 		return
 	}
-	for _, d := range s.drives {
-		d.check()
-	}
+	s.checkDrives()
+}
+
+// checkDrives checks every drive, in parallel (a remote check waits up to
+// Config.RemoteTimeout).
+func (s *Store) checkDrives() {
+	parallel(len(s.drives), func(i int) { s.drives[i].check() })
 }
 
 func (s *Store) setFor(h uint64) *erasureSet {
@@ -337,11 +402,16 @@ type leaseTable struct {
 	mu      sync.Mutex
 	refs    map[id16]int
 	pending map[id16][]shardStore
+	// With remote drives (lease.go): other nodes' leases (expiry, unix ns)
+	// and the removals of local data dirs waiting for them.
+	remote map[id16]int64
+	queue  []pendingRemoval
 }
 
 func (t *leaseTable) init() {
 	t.refs = map[id16]int{}
 	t.pending = map[id16][]shardStore{}
+	t.remote = map[id16]int64{}
 }
 
 func (t *leaseTable) acquire(dir id16) {
@@ -368,8 +438,15 @@ func (t *leaseTable) release(dir id16) {
 }
 
 // removeDataDir removes dir on d now, or when its last reader closes.
+// With remote drives, a local drive's dir is removed only after the grace
+// period and other nodes' leases (lease.go); a remote drive's owner does
+// the same.
 func (s *Store) removeDataDir(d shardStore, dir id16) {
 	if dir.isZero() {
+		return
+	}
+	if d.local() && s.multiNode.Load() {
+		s.deferRemoval(d, dir)
 		return
 	}
 	t := &s.leases
@@ -429,6 +506,10 @@ type setValues struct {
 }
 
 func (s *Store) readValues(set *erasureSet, mkey []byte, buf *[]byte, sv *setValues) {
+	if set.remote {
+		s.readValuesParallel(set, mkey, buf, sv)
+		return
+	}
 	b := (*buf)[:0]
 	var offs [MaxSetDrives + 1]int
 	for i, d := range set.drives {
@@ -444,6 +525,66 @@ func (s *Store) readValues(set *erasureSet, mkey []byte, buf *[]byte, sv *setVal
 	offs[set.n()] = len(b)
 	for i := range set.drives {
 		if sv.missing[i] || sv.offline[i] {
+			sv.vals[i] = nil
+		} else {
+			sv.vals[i] = b[offs[i]:offs[i+1]:offs[i+1]]
+		}
+	}
+	*buf = b
+}
+
+// readValuesParallel is readValues with one request per drive in flight at
+// once (for sets with remote drives).
+func (s *Store) readValuesParallel(set *erasureSet, mkey []byte, buf *[]byte, sv *setValues) {
+	var vals [MaxSetDrives][]byte
+	var errs [MaxSetDrives]error
+	var wg sync.WaitGroup
+	// One request per peer for all its drives of the set.
+	var done [MaxSetDrives]bool
+	for i, d := range set.drives {
+		rd, ok := d.(*remoteDrive)
+		if !ok || done[i] {
+			continue
+		}
+		var group [MaxSetDrives]int
+		var ds [MaxSetDrives]*remoteDrive
+		n := 0
+		for j := i; j < set.n(); j++ {
+			if o, ok := set.drives[j].(*remoteDrive); ok && o.p == rd.p {
+				group[n], ds[n], done[j] = j, o, true
+				n++
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out [MaxSetDrives][]byte
+			var es [MaxSetDrives]error
+			rd.p.metaGetN(ds[:n], mkey, out[:n], es[:n])
+			for k := 0; k < n; k++ {
+				vals[group[k]], errs[group[k]] = out[k], es[k]
+			}
+		}()
+	}
+	for i, d := range set.drives { // local ones meanwhile
+		if d.local() {
+			vals[i], errs[i] = d.metaGet(mkey, nil)
+		}
+	}
+	wg.Wait()
+	b := (*buf)[:0]
+	var offs [MaxSetDrives + 1]int
+	for i := range set.drives {
+		offs[i] = len(b)
+		sv.missing[i] = errors.Is(errs[i], errNotFound)
+		sv.offline[i] = errs[i] != nil && !sv.missing[i]
+		if errs[i] == nil {
+			b = append(b, vals[i]...)
+		}
+	}
+	offs[set.n()] = len(b)
+	for i := range set.drives {
+		if errs[i] != nil {
 			sv.vals[i] = nil
 		} else {
 			sv.vals[i] = b[offs[i]:offs[i+1]:offs[i+1]]
