@@ -181,14 +181,36 @@ func TestClusterStatusAndMembership(t *testing.T) {
 	ctx := context.Background()
 	f := c.Followers()[0]
 	ac := admin.NewClient(f.Endpoint, f.AccessKey, f.SecretKey, nil)
-	st, err := ac.ClusterStatus(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// Each node sees the cluster's 12 drives (4 per node), all online.
+	var st admin.ClusterStatus
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		if st, err = ac.ClusterStatus(ctx); err != nil {
+			t.Fatal(err)
+		}
+		online := 0
+		for _, n := range st.Nodes {
+			for _, d := range n.Drives {
+				if d.Online {
+					online++
+				}
+			}
+		}
+		if online == 36 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	leaders := 0
 	for _, n := range st.Nodes {
-		if !n.Reachable || n.Term == 0 || n.AppliedIndex == 0 || len(n.Drives) != 4 || n.Suffrage != "Voter" {
+		if !n.Reachable || n.Term == 0 || n.AppliedIndex == 0 || len(n.Drives) != 12 || n.Suffrage != "Voter" {
 			t.Fatalf("node status %+v", n)
+		}
+		for _, d := range n.Drives {
+			if !d.Online {
+				t.Fatalf("node %s: drive offline: %+v", n.ID, d)
+			}
 		}
 		if n.Role == "Leader" {
 			leaders++
@@ -215,8 +237,12 @@ func TestClusterStatusAndMembership(t *testing.T) {
 	if err := ac.RemoveNode(ctx, "node4"); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = ac.ClusterStatus(ctx)
-	if len(st.Nodes) != 3 {
-		t.Fatalf("after remove: %+v", st)
+	// The follower answering learns the new configuration from the leader.
+	deadline = time.Now().Add(10 * time.Second)
+	for st, _ = ac.ClusterStatus(ctx); len(st.Nodes) != 3; st, _ = ac.ClusterStatus(ctx) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after remove: %d nodes", len(st.Nodes))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/tessera-s3/tessera/erasure"
 	"github.com/tessera-s3/tessera/raftfsm"
 )
 
@@ -398,6 +401,38 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("config: log_level = %q, must be debug, info, warn or error", s)
+}
+
+// driveEndpoints returns the cluster-wide drive list when the node is part
+// of a multi-node cluster (nil for a single node). Every node has the same
+// number of drives; the list interleaves nodes drive by drive (node1's
+// first drive, node2's first, ..., node1's second, ...), so the consecutive
+// drives that form an erasure set are spread evenly over the nodes and the
+// failure domain is the node. Every node computes the same list from the
+// same peers.
+func (c *Config) driveEndpoints() []erasure.DriveEndpoint {
+	if len(c.Peers) < 2 {
+		return nil
+	}
+	local := c.drivePaths()
+	var out []erasure.DriveEndpoint
+	for i := range local {
+		for _, p := range c.Peers {
+			if p.ID == c.NodeID {
+				out = append(out, erasure.DriveEndpoint{Path: local[i]})
+			} else {
+				out = append(out, erasure.DriveEndpoint{Node: p.ID, Addr: p.Addr, Index: i})
+			}
+		}
+	}
+	return out
+}
+
+// deploymentID names the cluster's drive formats: derived from the cluster
+// secret, so every node agrees without coordination.
+func deploymentID(secret string) string {
+	h := sha256.Sum256([]byte("tessera deployment id\x00" + secret))
+	return hex.EncodeToString(h[:16])
 }
 
 // drivePaths returns the drive folders: DrivePaths, or Drives folders under

@@ -37,6 +37,7 @@ type Node struct {
 	metrics *metrics
 	audit   *auditHook
 	cluster *clusterNet
+	drives  *erasure.DriveServer
 	certs   *certReloader
 	http    *fasthttp.Server
 	ln      net.Listener
@@ -78,8 +79,20 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: lg, root: root}
 
+	key, err := loadClusterKey(cfg.ClusterSecret, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := raftfsm.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	// The cluster port first: remote drives and Raft both use it.
+	if n.cluster, err = openClusterNet(&cfg, key, n); err != nil {
+		return nil, err
+	}
+
 	ec := erasure.DefaultConfig()
-	ec.Drives = cfg.drivePaths()
 	ec.DataShards, ec.ParityShards = cfg.Erasure.DataShards, cfg.Erasure.ParityShards
 	if cfg.Erasure.BlockSize != 0 {
 		ec.BlockSize = cfg.Erasure.BlockSize
@@ -90,25 +103,35 @@ func New(cfg Config) (*Node, error) {
 	ec.Sync = cfg.Erasure.Sync
 	ec.Chown = cfg.ChownObjects
 	ec.Logger = lg.With("component", "erasure")
-	for _, d := range ec.Drives {
+	for _, d := range cfg.drivePaths() {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("create drive folder %s: %w", d, err)
+			return n.fail(fmt.Errorf("create drive folder %s: %w", d, err))
 		}
 	}
+	var shardLn net.Listener
+	if eps := cfg.driveEndpoints(); eps != nil {
+		// Take the shard service's listener before opening the drives, so
+		// peers that start at the same time are queued, not refused.
+		shardLn = n.cluster.mux.Listener(transport.TagShard)
+		ec.Endpoints = eps
+		ec.DeploymentID = deploymentID(cfg.ClusterSecret)
+		mux := n.cluster.mux
+		ec.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			return mux.Dial(ctx, addr, transport.TagShard)
+		}
+	} else {
+		ec.Drives = cfg.drivePaths()
+	}
 	if n.store, err = erasure.Open(ec); err != nil {
-		return nil, fmt.Errorf("open drives: %w", err)
+		return n.fail(fmt.Errorf("open drives: %w", err))
 	}
-
-	key, err := loadClusterKey(cfg.ClusterSecret, cfg.DataDir)
-	if err != nil {
-		return n.fail(err)
-	}
-	sealer, err := raftfsm.NewSealer(key)
-	if err != nil {
-		return n.fail(err)
-	}
-	if n.cluster, err = openClusterNet(&cfg, key, n); err != nil {
-		return n.fail(err)
+	if ec.Endpoints != nil {
+		ds, err := erasure.NewDriveServer(n.store, erasure.DriveServerConfig{NodeID: cfg.NodeID, Logger: lg.With("component", "driveserver")})
+		if err != nil {
+			return n.fail(err)
+		}
+		n.drives = ds
+		go func() { _ = ds.Serve(shardLn) }()
 	}
 
 	rc := raftfsm.DefaultConfig()
@@ -205,6 +228,9 @@ func (n *Node) catchUp(ctx context.Context) error {
 func (n *Node) fail(err error) (*Node, error) {
 	if n.raft != nil {
 		n.raft.Close()
+	}
+	if n.drives != nil {
+		n.drives.Close()
 	}
 	if n.cluster != nil {
 		n.cluster.close()
@@ -366,6 +392,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	n.closeAudit(ctx)
 	if err := n.raft.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("raft: %w", err))
+	}
+	if n.drives != nil {
+		n.drives.Close()
 	}
 	if err := n.cluster.close(); err != nil && !errors.Is(err, transport.ErrClosed) {
 		errs = append(errs, fmt.Errorf("cluster port: %w", err))
