@@ -94,7 +94,7 @@ assert len(nodes) == 3, nodes
 roles = sorted(n["role"] for n in nodes)
 assert roles == ["Follower", "Follower", "Leader"], roles
 for n in nodes:
-    assert n["reachable"] and n["term"] > 0 and len(n["drives"]) == 4, n
+    assert n["reachable"] and n["term"] > 0 and len(n["drives"]) == 12, n  # 3 nodes x 4 drives, cluster-wide
 print("status ok:", st["leader"])
 PYEOF
 }
@@ -146,7 +146,45 @@ t_kill_leader() {
 	as_user "$l" dave 'Dave-Pass-12' s3 ls >/dev/null || fail "restarted node$((l + 1)) does not know dave"
 }
 
+t_objects_across_nodes() {
+	local b=$BUCKET_PREFIX-spread i f
+	AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK timeout 60 "$AWS" --endpoint-url "$(ep 0)" s3 mb "s3://$b" >/dev/null
+	rand_file "$W/small" 1000
+	rand_file "$W/big" $((12 * 1024 * 1024 + 5))
+	for i in 0 1 2; do
+		as_user "$i" "$AK" "$SK" s3 cp "$W/small" "s3://$b/small-$i" --only-show-errors
+		as_user "$i" "$AK" "$SK" s3 cp "$W/big" "s3://$b/big-$i" --only-show-errors
+	done
+	for i in 0 1 2; do
+		for f in small big; do
+			as_user "$i" "$AK" "$SK" s3 cp "s3://$b/$f-$(((i + 1) % 3))" "$W/got" --only-show-errors
+			same_file "$W/$f" "$W/got" "$f written via node$(((i + 1) % 3 + 1)) read via node$((i + 1))"
+		done
+	done
+	# kill -9 a follower: every object still reads through the others, and
+	# writes go on; after its restart it serves them too.
+	local l victim
+	l=$(leader_index 0)
+	victim=$(((l + 1) % 3))
+	kill -KILL "$(pid_of "$victim")"
+	for i in 0 1 2; do
+		((i == victim)) && continue
+		for f in small big; do
+			as_user "$i" "$AK" "$SK" s3 cp "s3://$b/$f-$victim" "$W/got" --only-show-errors
+			same_file "$W/$f" "$W/got" "$f-$victim read via node$((i + 1)) with node$((victim + 1)) down"
+		done
+		as_user "$i" "$AK" "$SK" s3 cp "$W/small" "s3://$b/during-$i" --only-show-errors
+	done
+	start_node "$victim"
+	wait_all_ready "$victim"
+	for f in "big-0" "during-$l"; do
+		as_user "$victim" "$AK" "$SK" s3 cp "s3://$b/$f" "$W/got" --only-show-errors
+	done
+	same_file "$W/small" "$W/got" "object written while node$((victim + 1)) was down, read through it"
+}
+
 step "3 processes bootstrap one cluster, status shows roles and drives" t_bootstrap
+step "objects spread over all nodes: any node reads them, one node may die" t_objects_across_nodes
 step "identity through any node works everywhere; revocation everywhere" t_identity_everywhere
 step "kill -9 the leader: new leader, nothing lost, restarted node catches up" t_kill_leader
 finish
