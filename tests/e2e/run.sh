@@ -27,7 +27,7 @@ SCRIPT_NAME=run.sh
 CLIENT_SCRIPTS=(awscli.sh boto3_test.py s3cmd.sh rclone.sh)
 # Users, policies, STS and service accounts; each restarts its own server.
 IDENTITY_SCRIPTS=(iam.sh sts_test.py)
-FAULT_SCRIPTS=(crash.sh drives.sh cluster.sh)
+FAULT_SCRIPTS=(crash.sh drives.sh cluster.sh haproxy.sh)
 SCRIPT_TIMEOUT=${E2E_SCRIPT_TIMEOUT:-240}
 
 WORK=$(mktemp -d /tmp/tessera-e2e.XXXXXX)
