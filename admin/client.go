@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -41,6 +42,33 @@ func NewClient(endpoint, accessKey, secretKey string, tlsConfig *tls.Config) *Cl
 	}
 }
 
+// stream sends a signed request with no body and calls line for each line
+// of a successful answer.
+func (c *Client) stream(ctx context.Context, method, path string, line func([]byte) error) error {
+	// A stream lasts as long as the operation: only ctx bounds it.
+	c2 := *c
+	if c2.HTTP != nil {
+		h := *c2.HTTP
+		h.Timeout = 0
+		c2.HTTP = &h
+	}
+	resp, err := c2.send(ctx, method, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return decodeError(resp)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if err := line(sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
 // Do sends method path (relative to Prefix, with an optional query) with
 // body (nil, []byte or a JSON-encodable value) and decodes the JSON answer
 // into out (when not nil). API errors come back as *Error.
@@ -56,9 +84,29 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 			return err
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Endpoint+Prefix+path, bytes.NewReader(payload))
+	resp, err := c.send(ctx, method, path, payload)
 	if err != nil {
 		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return decodeError(resp)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// send signs and sends one request.
+func (c *Client) send(ctx context.Context, method, path string, payload []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.Endpoint+Prefix+path, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
 	}
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -72,35 +120,26 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	creds := aws.Credentials{AccessKeyID: c.AccessKey, SecretAccessKey: c.SecretKey, SessionToken: c.SessionToken}
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hash, "s3", region, time.Now()); err != nil {
-		return err
+		return nil, err
 	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
+	return hc.Do(req)
+}
+
+// decodeError reads an API error answer.
+func decodeError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var e struct {
+		Error *Error `json:"error"`
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
+	if json.Unmarshal(data, &e) == nil && e.Error != nil {
+		e.Error.Status = resp.StatusCode
+		return e.Error
 	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error *Error `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != nil {
-			e.Error.Status = resp.StatusCode
-			return e.Error
-		}
-		return &Error{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(data))}
-	}
-	if out != nil && len(data) > 0 {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return &Error{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(data))}
 }
 
 // CreateUser adds a user.
@@ -257,4 +296,32 @@ func (c *Client) AddNode(ctx context.Context, id, addr string) (ClusterStatus, e
 // RemoveNode removes a node from the cluster.
 func (c *Client) RemoveNode(ctx context.Context, id string) error {
 	return c.Do(ctx, "DELETE", "cluster/nodes/"+url.PathEscape(id), nil, nil)
+}
+
+// Heal runs a healing pass (of one bucket when bucket != "") and calls
+// progress for every progress line; it returns the final line.
+func (c *Client) Heal(ctx context.Context, bucket string, progress func(HealProgress)) (HealProgress, error) {
+	p := "cluster/heal"
+	if bucket != "" {
+		p += "?" + url.Values{"bucket": {bucket}}.Encode()
+	}
+	var last HealProgress
+	err := c.stream(ctx, "POST", p, func(line []byte) error {
+		var hp HealProgress
+		if err := json.Unmarshal(line, &hp); err != nil {
+			return err
+		}
+		last = hp
+		if progress != nil {
+			progress(hp)
+		}
+		return nil
+	})
+	if err == nil && !last.Finished {
+		err = fmt.Errorf("heal: the answer ended before the pass finished")
+	}
+	if err == nil && last.Error != "" {
+		err = fmt.Errorf("heal: %s", last.Error)
+	}
+	return last, err
 }

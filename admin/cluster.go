@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Cluster is the membership and status view the admin API needs. The node
@@ -83,3 +85,33 @@ func (h *Handler) removeNode(c *call) (any, error) {
 	}
 	return nil, nil
 }
+
+// HealProgress is one line of POST cluster/heal's streamed answer.
+type HealProgress struct {
+	// Healed objects checked (and rebuilt where needed) so far, of Total.
+	Healed int `json:"healed"`
+	Total  int `json:"total"`
+	// Finished is set on the last line, with the pass's duration and the
+	// failures, if any.
+	Finished bool    `json:"finished,omitempty"`
+	Seconds  float64 `json:"seconds,omitempty"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// Healer runs healing passes; the node implements it. ServeHeal writes the
+// streamed answer itself.
+type Healer interface {
+	ServeHeal(rc *fasthttp.RequestCtx, bucket string)
+}
+
+func (h *Handler) heal(c *call) (any, error) {
+	hl, ok := h.deps.Cluster.(Healer)
+	if !ok {
+		return nil, errorf(404, "NoSuchRoute", "healing is not available")
+	}
+	hl.ServeHeal(c.rc, string(c.rc.QueryArgs().Peek("bucket")))
+	return streamed{}, nil
+}
+
+// streamed marks a handler that wrote its own (streamed) response.
+type streamed struct{}

@@ -149,6 +149,7 @@ var routes = []route{
 	{"GET", []string{"cluster", "status"}, permRead, (*Handler).clusterStatus},
 	{"POST", []string{"cluster", "nodes"}, permWrite, (*Handler).addNode},
 	{"DELETE", []string{"cluster", "nodes", "{}"}, permWrite, (*Handler).removeNode},
+	{"POST", []string{"cluster", "heal"}, permWrite, (*Handler).heal},
 	{"POST", []string{"service-accounts"}, permSelf, (*Handler).addServiceAccount},
 	{"GET", []string{"service-accounts"}, permSelf, (*Handler).listServiceAccounts},
 	{"GET", []string{"service-accounts", "{}"}, permSelf, (*Handler).showServiceAccount},
@@ -163,6 +164,9 @@ func (h *Handler) ServeHTTP(rc *fasthttp.RequestCtx) {
 	res, err := h.serve(rc)
 	if err != nil {
 		h.writeError(rc, err)
+		return
+	}
+	if _, ok := res.(streamed); ok {
 		return
 	}
 	status := fasthttp.StatusOK

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/tessera-s3/tessera/admin"
 	"github.com/tessera-s3/tessera/node/nodetest"
 )
 
@@ -73,4 +75,47 @@ func TestClusterObjects(t *testing.T) {
 	}
 	want["while-down"] = []byte("x")
 	check(up)
+
+	// Bring it back and heal: then the cluster survives the loss of a
+	// different node, which needs the shards rebuilt on the returned one.
+	down.Restart(t)
+	ac := admin.NewClient(up[0].Endpoint, up[0].AccessKey, up[0].SecretKey, nil)
+	// Heal from a node that sees the returned node's drives online again.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, err := ac.ClusterStatus(ctx)
+		online := 0
+		if err == nil {
+			for _, nd := range st.Nodes {
+				if nd.ID == up[0].Node.NodeID() {
+					for _, d := range nd.Drives {
+						if d.Online {
+							online++
+						}
+					}
+				}
+			}
+		}
+		if online == 12 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("drives online after restart: %d of 12 (%v)", online, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var lines int
+	res, err := ac.Heal(ctx, "", func(admin.HealProgress) { lines++ })
+	if err != nil || !res.Finished || res.Healed < len(want) || lines < 1 {
+		t.Fatalf("heal: %+v after %d lines: %v", res, lines, err)
+	}
+	other := up[0]
+	other.Stop(t)
+	var rest []*nodetest.Node
+	for _, n := range c.Nodes {
+		if n != other {
+			rest = append(rest, n)
+		}
+	}
+	check(rest)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,6 +82,34 @@ func clusterTopCmd(g *globals) *cobra.Command {
 		},
 	}
 	node.AddCommand(add, remove)
-	cmd.AddCommand(status, node)
+	var bucket string
+	heal := &cobra.Command{
+		Use: "heal", Short: "Run a full healing pass (rebuild missing or corrupt shards), showing progress", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("timeout") {
+				g.timeout = 24 * time.Hour
+			}
+			return g.withAdmin(func(ctx context.Context, c *admin.Client) error {
+				res, err := c.Heal(ctx, bucket, func(p admin.HealProgress) {
+					if !g.json && !p.Finished {
+						fmt.Fprintf(os.Stderr, "\rhealing: %d/%d objects", p.Healed, p.Total)
+					}
+				})
+				if !g.json {
+					fmt.Fprintln(os.Stderr)
+				}
+				if err != nil {
+					return explain(err)
+				}
+				if g.json {
+					return printJSON(os.Stdout, res)
+				}
+				fmt.Printf("heal pass done: %d objects checked in %.1fs\n", res.Healed, res.Seconds)
+				return nil
+			})
+		},
+	}
+	heal.Flags().StringVar(&bucket, "bucket", "", "heal only this bucket")
+	cmd.AddCommand(status, node, heal)
 	return cmd
 }
