@@ -42,7 +42,7 @@ cluster-stop: ## stop the local cluster
 chaos: ## long randomized fault test (CHAOS_DURATION, default 5m; seed printed, CHAOS_SEED to replay)
 	$(GO) test -count=1 -timeout 60m -run TestChaosIdentity -v ./node -chaos.duration=$${CHAOS_DURATION:-5m}
 
-# make bench: results go to BENCH_DIR (micro.txt, suite.txt, suite.json, node.log);
+# make bench: results go to BENCH_DIR (micro.txt, suite.txt, suite.json; data/node.log);
 # the node's data and the disk baseline's file go under BENCH_DIR/data, so point
 # BENCH_DIR at the disk to measure. BENCH_FLAGS are passed to `tessera bench suite`
 # (e.g. BENCH_FLAGS='--duration 30s --profile-dir tmp/bench/profiles').

@@ -21,4 +21,15 @@
 //
 // The workloads (put, get, mixed, list, multipart, delete, sts, auth) are
 // small types behind one unexported interface; see workload.go.
+//
+// RunSuite is what `make bench` runs (`tessera bench suite`): on a shared,
+// noisy machine every figure is judged as a ratio to a baseline measured in
+// the same run, just before it: the data dir's disk (MeasureDisk), MD5 and
+// Reed-Solomon throughput (MeasureMD5, MeasureRS), and the no-op server's
+// rates, the latter and the node under test each in a child process so
+// that their CPU is counted apart from the harness's. A SuiteResult holds
+// the baselines, the figures with their targets, every load run with the
+// server's and the machine's CPU use, and optional CPU profiles of the
+// node; ParseGoBench and MicroFigures add the hot-path `go test -bench`
+// results (SigV4, policy evaluation, auth lookup, snapshots) to it.
 package bench

@@ -581,3 +581,11 @@ func (s *Store) scanKeysFrom(start, upper []byte, fn func(k []byte, bucket, key 
 	}
 	return nil
 }
+
+// HealBacklog returns how many objects found damaged by reads wait to be
+// healed in the background, and how many heal-on-read runs completed.
+func (s *Store) HealBacklog() (pending int, healed int64) {
+	s.healer.mu.Lock()
+	defer s.healer.mu.Unlock()
+	return len(s.healer.pending), s.healer.healed
+}

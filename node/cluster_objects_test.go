@@ -20,7 +20,13 @@ import (
 // over every node's drives and read back byte-exact through every node,
 // also with one node down (its drives are the layout's parity budget).
 func TestClusterObjects(t *testing.T) {
-	c := nodetest.StartCluster(t, 3)
+	for _, n := range []int{3, 5} {
+		t.Run(fmt.Sprintf("nodes=%d", n), func(t *testing.T) { clusterObjects(t, n) })
+	}
+}
+
+func clusterObjects(t *testing.T, nodes int) {
+	c := nodetest.StartCluster(t, nodes)
 	ctx := context.Background()
 	if _, err := c.Nodes[0].S3(t).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("spread")}); err != nil {
 		t.Fatal(err)
@@ -96,11 +102,11 @@ func TestClusterObjects(t *testing.T) {
 				}
 			}
 		}
-		if online == 12 {
+		if online == 4*nodes {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("drives online after restart: %d of 12 (%v)", online, err)
+			t.Fatalf("drives online after restart: %d of %d (%v)", online, 4*nodes, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

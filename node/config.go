@@ -125,6 +125,10 @@ type Config struct {
 	// LifecycleInterval is the time between bucket lifecycle expiry scans,
 	// which only the Raft leader runs (1m - 168h).
 	LifecycleInterval Duration `toml:"lifecycle_interval"`
+	// HealInterval is how often the Raft leader runs a background healing
+	// pass over every object (rebuilding shards missing after a node or
+	// drive was down); reads also heal what they find (10m - 720h).
+	HealInterval Duration `toml:"heal_interval"`
 	// DrainDelay: on SIGTERM the node first reports not-ready and keeps
 	// serving this long so a load balancer's health checks take it out of
 	// rotation before it stops accepting connections (0 - 1m; default 2s).
@@ -177,6 +181,7 @@ func DefaultConfig() Config {
 		StaleUploadAge:  Duration(24 * time.Hour),
 		ShutdownTimeout: Duration(30 * time.Second),
 		DrainDelay:      Duration(2 * time.Second),
+		HealInterval:    Duration(24 * time.Hour),
 		LogLevel:        "info",
 		Erasure:         ErasureConfig{Sync: true},
 
@@ -264,6 +269,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		dur("TESSERA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout),
 		dur("TESSERA_LEASE", &c.Lease),
 		dur("TESSERA_DRAIN_DELAY", &c.DrainDelay),
+		dur("TESSERA_HEAL_INTERVAL", &c.HealInterval),
 	} {
 		if e != nil {
 			return e
@@ -310,6 +316,9 @@ func (c *Config) Validate() error {
 	}
 	if d := time.Duration(c.LifecycleInterval); d < time.Minute || d > 168*time.Hour {
 		return fmt.Errorf("config: lifecycle_interval = %v, must be between 1m and 168h", d)
+	}
+	if d := time.Duration(c.HealInterval); d < 10*time.Minute || d > 720*time.Hour {
+		return fmt.Errorf("config: heal_interval = %v, must be between 10m and 720h", d)
 	}
 	if d := time.Duration(c.DrainDelay); d < 0 || d > time.Minute {
 		return fmt.Errorf("config: drain_delay = %v, must be between 0s and 1m", d)

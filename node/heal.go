@@ -78,3 +78,28 @@ func (n *Node) serveHeal(rc *fasthttp.RequestCtx, bucket string) {
 
 // ServeHeal implements admin.Healer.
 func (n *Node) ServeHeal(rc *fasthttp.RequestCtx, bucket string) { n.serveHeal(rc, bucket) }
+
+// healLoop runs a background healing pass every HealInterval on the Raft
+// leader (one node at a time: every node reaches every drive).
+func (n *Node) healLoop(ctx context.Context) {
+	defer n.bgDone.Done()
+	t := time.NewTicker(time.Duration(n.cfg.HealInterval))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !n.raft.IsLeader() {
+				continue
+			}
+			start := time.Now()
+			done, err := n.heal(ctx, "", func(int, int) {})
+			if err != nil {
+				n.log.Warn("background heal pass", "objects", done, "err", err)
+			} else {
+				n.log.Info("background heal pass", "objects", done, "seconds", time.Since(start).Seconds())
+			}
+		}
+	}
+}

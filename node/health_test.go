@@ -49,6 +49,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		`tessera_raft_state 2`,
 		`tessera_identity_users 1`,
 		`tessera_drive_online\{drive="[^"]+drive1"\} 1`,
+		`tessera_raft_commit_seconds_count\{command="CreateBucket"\} 1`,
+		`tessera_raft_commit_seconds_count\{command="CreateUser"\} 1`,
+		`tessera_heal_backlog_objects 0`,
 	} {
 		if !regexp.MustCompile(re).MatchString(body) {
 			t.Errorf("metrics lack %s", re)

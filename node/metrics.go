@@ -2,6 +2,7 @@ package node
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -9,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/tessera-s3/tessera/raftfsm"
 	"github.com/tessera-s3/tessera/s3api"
 )
 
@@ -20,6 +22,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 	bytesIn  prometheus.Counter
 	bytesOut prometheus.Counter
+	commit   *prometheus.HistogramVec
 	handler  fasthttp.RequestHandler
 }
 
@@ -34,7 +37,11 @@ func newMetrics(n *Node) *metrics {
 	}, []string{"api"})
 	m.bytesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "tessera_s3_received_bytes_total", Help: "Payload bytes received."})
 	m.bytesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "tessera_s3_sent_bytes_total", Help: "Response body bytes sent."})
-	m.reg.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut,
+	m.commit = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "tessera_raft_commit_seconds", Help: "Time from proposing a replicated change to its commit, apply and propagation, by command.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"command"})
+	m.reg.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.commit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&stateCollector{n: n})
 	m.reg.MustRegister(n.audit.sender.Collectors()...)
@@ -64,6 +71,8 @@ var (
 	descPolicies    = prometheus.NewDesc("tessera_identity_policies", "Number of custom IAM policies.", nil, nil)
 	descSessions    = prometheus.NewDesc("tessera_identity_sts_sessions", "Number of STS sessions (expired ones until purged).", nil, nil)
 	descSAs         = prometheus.NewDesc("tessera_identity_service_accounts", "Number of service accounts.", nil, nil)
+	descHealBacklog = prometheus.NewDesc("tessera_heal_backlog_objects", "Objects found damaged by reads, waiting to be healed.", nil, nil)
+	descHealed      = prometheus.NewDesc("tessera_heal_on_read_total", "Heal-on-read runs completed.", nil, nil)
 	descDriveOnline = prometheus.NewDesc("tessera_drive_online", "1 when the drive is online.", []string{"drive"}, nil)
 	descDriveFree   = prometheus.NewDesc("tessera_drive_free_bytes", "Free bytes on the drive's file system.", []string{"drive"}, nil)
 	descDriveTotal  = prometheus.NewDesc("tessera_drive_total_bytes", "Size of the drive's file system.", []string{"drive"}, nil)
@@ -71,7 +80,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRaftState, descRaftTerm, descRaftApplied, descRaftCommit,
-		descUsers, descPolicies, descSessions, descSAs, descDriveOnline, descDriveFree, descDriveTotal} {
+		descUsers, descPolicies, descSessions, descSAs, descDriveOnline, descDriveFree, descDriveTotal, descHealBacklog, descHealed} {
 		ch <- d
 	}
 }
@@ -89,6 +98,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPolicies, prometheus.GaugeValue, float64(p))
 	ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(s))
 	ch <- prometheus.MustNewConstMetric(descSAs, prometheus.GaugeValue, float64(sa))
+	pending, healed := c.n.store.HealBacklog()
+	ch <- prometheus.MustNewConstMetric(descHealBacklog, prometheus.GaugeValue, float64(pending))
+	ch <- prometheus.MustNewConstMetric(descHealed, prometheus.CounterValue, float64(healed))
 	for _, d := range c.n.store.DriveStatus() {
 		online := 0.0
 		if d.Online {
@@ -98,4 +110,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDriveFree, prometheus.GaugeValue, float64(d.FreeBytes), d.Path)
 		ch <- prometheus.MustNewConstMetric(descDriveTotal, prometheus.GaugeValue, float64(d.TotalBytes), d.Path)
 	}
+}
+
+// observeCommit is raftfsm's ObserveCommit hook.
+func (m *metrics) observeCommit(t raftfsm.CommandType, d time.Duration) {
+	m.commit.WithLabelValues(t.String()).Observe(d.Seconds())
 }

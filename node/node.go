@@ -142,6 +142,11 @@ func New(cfg Config) (*Node, error) {
 	rc.Bootstrap = !cfg.Join
 	rc.Forwarder = n.cluster
 	rc.Propagate = n.waitPropagated
+	rc.ObserveCommit = func(t raftfsm.CommandType, d time.Duration) {
+		if m := n.metrics; m != nil {
+			m.observeCommit(t, d)
+		}
+	}
 	rc.Logger = lg.With("component", "raft")
 	rc.MaxUsers = cfg.MaxUsers
 	rc.MaxPolicies = cfg.MaxPolicies
@@ -286,6 +291,8 @@ func (n *Node) Start(ctx context.Context, ln net.Listener) error {
 	n.bgDone.Add(2)
 	go n.sweepUploads(bg)
 	go n.purgeSessions(bg)
+	n.bgDone.Add(1)
+	go n.healLoop(bg)
 	n.startLifecycle(bg)
 	n.bgDone.Add(1)
 	go n.watchAudit(bg)

@@ -54,6 +54,9 @@ type Config struct {
 	// that a change that returned holds on every node: new credentials
 	// authenticate everywhere, revoked ones nowhere.
 	Propagate func(ctx context.Context, index uint64) error
+	// ObserveCommit, when set, receives the duration of every successful
+	// proposal made on this node (commit, apply and propagation).
+	ObserveCommit func(t CommandType, d time.Duration)
 	// ApplyTimeout bounds how long a proposal waits to be committed and
 	// applied (default 10 s).
 	ApplyTimeout time.Duration
@@ -331,8 +334,16 @@ func (s *Store) propose(ctx context.Context, t CommandType, payload any) error {
 	return err
 }
 
+func (s *Store) observe(t CommandType, start time.Time, err error) {
+	if s.cfg.ObserveCommit != nil && err == nil {
+		s.cfg.ObserveCommit(t, time.Since(start))
+	}
+}
+
 // proposeResult is propose returning the FSM's non-error response too.
-func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (any, error) {
+func (s *Store) proposeResult(ctx context.Context, t CommandType, payload any) (res any, err error) {
+	start := time.Now()
+	defer func() { s.observe(t, start, err) }()
 	b, err := encodeCommand(t, payload)
 	if err != nil {
 		return nil, err

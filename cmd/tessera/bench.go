@@ -23,7 +23,7 @@ import (
 func benchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Load-test any S3 endpoint: put, get, mixed, list, multipart, delete, sts, auth",
+		Short: "Load-test any S3 endpoint: put, get, mixed, list, multipart, delete, sts, auth; suite",
 		Long: `Run a workload against an S3 endpoint (Tessera or any other S3 server) and report
 throughput, latency percentiles, errors by S3 error code and the harness's own CPU use.
 
@@ -32,12 +32,13 @@ Examples:
   tessera bench mixed --mix get=70,put=20,delete=10 --size 4KiB:50,1MiB:50
   tessera bench auth --users 100 -d 20s
   tessera bench compare before.json after.json
-  tessera bench noop --listen 127.0.0.1:9999 --object-size 4KiB   # the harness's ceiling`,
+  tessera bench noop --listen 127.0.0.1:9999 --object-size 4KiB   # the harness's ceiling
+  tessera bench suite --data-dir /mnt/nvme0/bench                   # what make bench runs`,
 	}
 	for _, wl := range bench.Workloads {
 		cmd.AddCommand(benchRunCmd(g, wl))
 	}
-	cmd.AddCommand(benchCompareCmd(), benchNoopCmd())
+	cmd.AddCommand(benchCompareCmd(), benchNoopCmd(), benchSuiteCmd(g))
 	return cmd
 }
 

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,6 +53,13 @@ func serverCmd() *cobra.Command {
 				}
 				cfg.CredentialNow = func() time.Time { return time.Now().Add(off) }
 			}
+			if addr := os.Getenv("TESSERA_PPROF"); addr != "" {
+				stop, err := startPprof(addr)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			cfg.Version = version
 			n, err := node.New(cfg)
 			if err != nil {
@@ -89,4 +100,35 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&dataDir, "data-dir", "./tessera-data", "data folder (env TESSERA_DATA_DIR)")
 	f.IntVar(&drives, "drives", 4, "drive folders created under the data folder when none are configured, 1-64 (env TESSERA_DRIVES)")
 	return cmd
+}
+
+// startPprof serves net/http/pprof on addr, a loopback address only
+// (TESSERA_PPROF, opt-in: profiles of a running node for `make bench` and
+// performance work). It returns the function that stops it.
+func startPprof(addr string) (func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("TESSERA_PPROF=%q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("TESSERA_PPROF=%q: must be a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("TESSERA_PPROF: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "tessera: pprof:", err)
+		}
+	}()
+	fmt.Fprintf(os.Stderr, "tessera: pprof on http://%s/debug/pprof/\n", ln.Addr())
+	return func() { _ = srv.Close() }, nil
 }
