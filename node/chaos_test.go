@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"os"
 	"sort"
 	"sync"
@@ -19,8 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tessera-s3/tessera/admin"
-	"github.com/tessera-s3/tessera/cluster/faultproxy"
-	"github.com/tessera-s3/tessera/node"
 	"github.com/tessera-s3/tessera/node/nodetest"
 	"github.com/tessera-s3/tessera/raftfsm"
 )
@@ -57,52 +54,13 @@ func TestChaosIdentity(t *testing.T) {
 	t.Logf("chaos seed %d (rerun: go test ./node -run TestChaosIdentity -chaos.seed=%d)", seed, seed)
 	rng := rand.New(rand.NewSource(seed))
 
-	type link struct{ src, dst string }
-	var mu sync.Mutex
-	proxies := map[link]*faultproxy.Proxy{}
-	c := nodetest.StartCluster(t, 3, nodetest.WithConfig(func(cfg *node.Config) {
-		src := cfg.NodeID
-		cfg.ClusterDial = func(ctx context.Context, addr string) (net.Conn, error) {
-			mu.Lock()
-			p := proxies[link{src, addr}]
-			if p == nil {
-				var err error
-				if p, err = faultproxy.New("127.0.0.1:0", addr); err != nil {
-					mu.Unlock()
-					return nil, err
-				}
-				proxies[link{src, addr}] = p
-			}
-			mu.Unlock()
-			var d net.Dialer
-			return d.DialContext(ctx, "tcp", p.Addr().String())
-		}
-	}))
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, p := range proxies {
-			p.Close()
-		}
-	})
+	faults := nodetest.NewLinkFaults(t)
+	c := nodetest.StartCluster(t, 3, faults.Option())
 	ids := map[*nodetest.Node]string{}
-	addrs := map[*nodetest.Node]string{}
 	for _, n := range c.Nodes {
-		ids[n], addrs[n] = n.Node.NodeID(), n.Node.ClusterAddr()
+		ids[n] = n.Node.NodeID()
 	}
-	isolate := func(n *nodetest.Node, heal bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		for l, p := range proxies {
-			if l.src == ids[n] || l.dst == addrs[n] {
-				if heal {
-					p.Heal()
-				} else {
-					p.Partition()
-				}
-			}
-		}
-	}
+	isolate := faults.Isolate
 
 	ctx := context.Background()
 	var (

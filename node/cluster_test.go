@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tessera-s3/tessera/admin"
-	"github.com/tessera-s3/tessera/cluster/faultproxy"
-	"github.com/tessera-s3/tessera/node"
 	"github.com/tessera-s3/tessera/node/nodetest"
 	"github.com/tessera-s3/tessera/raftfsm"
 )
@@ -84,53 +80,13 @@ func TestClusterIdentity(t *testing.T) {
 // refuses authenticated requests once its lease has passed while the
 // majority keeps serving, and it serves again after the partition heals.
 func TestPartitionedNodeStopsServing(t *testing.T) {
-	// One proxy per ordered pair of nodes, so one node's links can be cut.
-	type link struct{ src, dst string }
-	var mu sync.Mutex
-	proxies := map[link]*faultproxy.Proxy{}
-	c := nodetest.StartCluster(t, 3, nodetest.WithConfig(func(cfg *node.Config) {
-		src := cfg.NodeID
-		cfg.ClusterDial = func(ctx context.Context, addr string) (net.Conn, error) {
-			mu.Lock()
-			p := proxies[link{src, addr}]
-			if p == nil {
-				var err error
-				if p, err = faultproxy.New("127.0.0.1:0", addr); err != nil {
-					mu.Unlock()
-					return nil, err
-				}
-				proxies[link{src, addr}] = p
-			}
-			mu.Unlock()
-			var d net.Dialer
-			return d.DialContext(ctx, "tcp", p.Addr().String())
-		}
-	}))
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, p := range proxies {
-			p.Close()
-		}
-	})
+	faults := nodetest.NewLinkFaults(t)
+	c := nodetest.StartCluster(t, 3, faults.Option())
 	victim := c.Followers()[0]
 	if err := listBuckets(t, victim, victim.AccessKey, victim.SecretKey); err != nil {
 		t.Fatal(err)
 	}
-	victimID, victimAddr := victim.Node.NodeID(), victim.Node.ClusterAddr()
-	cut := func(heal bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		for l, p := range proxies {
-			if l.src == victimID || l.dst == victimAddr {
-				if heal {
-					p.Heal()
-				} else {
-					p.Partition()
-				}
-			}
-		}
-	}
+	cut := func(heal bool) { faults.Isolate(victim, heal) }
 	cut(false)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
