@@ -437,6 +437,27 @@ func (c *Config) driveEndpoints() []erasure.DriveEndpoint {
 	return out
 }
 
+// clusterLayout returns the default data and parity shards of a
+// multi-node cluster (0, 0 when erasure's own default already lets a whole
+// node fail, or when the sets differ in size). With the interleaved drive
+// list each set holds at most ceil(set size / nodes) drives of one node;
+// parity must cover that many so that losing any one node loses nothing.
+// See docs/DESIGN.md for the table.
+func clusterLayout(nodes, drivesPerNode int) (data, parity int) {
+	total := nodes * drivesPerNode
+	sets := (total + erasure.MaxSetDrives - 1) / erasure.MaxSetDrives
+	if nodes < 2 || total%sets != 0 {
+		return 0, 0
+	}
+	size := total / sets
+	perNode := (size + nodes - 1) / nodes
+	_, m := erasure.DefaultLayout(size)
+	if m >= perNode || perNode > size/2 {
+		return 0, 0
+	}
+	return size - perNode, perNode
+}
+
 // deploymentID names the cluster's drive formats: derived from the cluster
 // secret, so every node agrees without coordination.
 func deploymentID(secret string) string {

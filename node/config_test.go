@@ -110,3 +110,21 @@ func TestRootCredentialsGeneratedOnce(t *testing.T) {
 		t.Fatal("config credentials ignored")
 	}
 }
+
+func TestClusterLayoutLosesNoNode(t *testing.T) {
+	cases := []struct{ nodes, drives, data, parity int }{
+		{2, 4, 4, 4}, // erasure's default for 8 drives (6+2) could not lose a node
+		{2, 8, 8, 8}, // 12+4 neither
+		{3, 4, 0, 0}, // default 8+4 already loses a node
+		{4, 2, 0, 0}, // default 6+2, two drives per node
+		{1, 4, 0, 0}, // single node: erasure's default
+		{5, 8, 0, 0}, // unequal sets: erasure's default (10+4/9+4, 3 per node)
+		{2, 1, 0, 0}, // 1+1
+	}
+	for _, c := range cases {
+		d, p := clusterLayout(c.nodes, c.drives)
+		if d != c.data || p != c.parity {
+			t.Errorf("%d nodes x %d drives: %d+%d, want %d+%d", c.nodes, c.drives, d, p, c.data, c.parity)
+		}
+	}
+}

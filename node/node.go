@@ -115,6 +115,9 @@ func New(cfg Config) (*Node, error) {
 		shardLn = n.cluster.mux.Listener(transport.TagShard)
 		ec.Endpoints = eps
 		ec.DeploymentID = deploymentID(cfg.ClusterSecret)
+		if ec.DataShards == 0 && ec.ParityShards == 0 {
+			ec.DataShards, ec.ParityShards = clusterLayout(len(cfg.Peers), len(cfg.drivePaths()))
+		}
 		mux := n.cluster.mux
 		ec.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
 			return mux.Dial(ctx, addr, transport.TagShard)
