@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -124,4 +125,83 @@ func clusterObjects(t *testing.T, nodes int) {
 		}
 	}
 	check(rest)
+}
+
+// TestClusterNodeReplacedDrives: a node whose drives were replaced with
+// empty ones is refilled by healing, after which the cluster survives the
+// loss of another node.
+func TestClusterNodeReplacedDrives(t *testing.T) {
+	c := nodetest.StartCluster(t, 3)
+	ctx := context.Background()
+	cl := c.Nodes[0].S3(t)
+	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("refill")}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	for i := 0; i < 12; i++ {
+		key := fmt.Sprintf("k%d", i)
+		b := make([]byte, 1000+i*40000)
+		rand.Read(b)
+		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("refill"), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = b
+	}
+	victim := c.Followers()[0]
+	victim.Stop(t)
+	for _, d := range victim.Drives {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim.Restart(t)
+	healer := c.Leader()
+	ac := admin.NewClient(healer.Endpoint, healer.AccessKey, healer.SecretKey, nil)
+	// Wait until the healer sees the replaced drives online (reformatted).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, err := ac.ClusterStatus(ctx)
+		online := 0
+		if err == nil {
+			for _, nd := range st.Nodes {
+				if nd.ID == healer.Node.NodeID() {
+					for _, d := range nd.Drives {
+						if d.Online {
+							online++
+						}
+					}
+				}
+			}
+		}
+		if online == 12 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replaced drives not online: %d of 12", online)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res, err := ac.Heal(ctx, "refill", nil); err != nil || res.Healed != len(want) {
+		t.Fatalf("heal: %+v %v", res, err)
+	}
+	// Lose a node other than the refilled one: everything still reads.
+	for _, n := range c.Nodes {
+		if n != victim && n != healer {
+			n.Stop(t)
+		}
+	}
+	for key, b := range want {
+		out, err := victim.S3(t).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("refill"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("get %s after refill: %v", key, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, b) {
+			t.Fatalf("%s differs after refill", key)
+		}
+	}
 }
