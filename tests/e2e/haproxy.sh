@@ -72,6 +72,32 @@ t_rolling_restart() {
 	local l2=$!
 	"$PY" "$E2E_DIR/rolling_tool.py" "$EP" "$a_ak" "$a_sk" "" "$b" "$W/acked" "$W/stop" >"$W/load-sa.out" 2>&1 &
 	local l3=$!
+	# s3cmd and rclone work through the restarts too, with their own retries.
+	cat >"$W/s3cfg" <<CFG
+[default]
+access_key = $TESSERA_ROOT_USER
+secret_key = $TESSERA_ROOT_PASSWORD
+host_base = 127.0.0.1:$BASE
+host_bucket = 127.0.0.1:$BASE
+use_https = False
+signature_v2 = False
+CFG
+	rand_file "$W/cli-obj" 300000
+	(
+		n=0
+		while [[ ! -e "$W/stop" ]]; do
+			s3cmd -q -c "$W/s3cfg" put "$W/cli-obj" "s3://$b/s3cmd-$n" || { echo "s3cmd put $n failed"; exit 1; }
+			s3cmd -q -c "$W/s3cfg" get --force "s3://$b/s3cmd-$n" "$W/s3cmd-got" || { echo "s3cmd get $n failed"; exit 1; }
+			cmp -s "$W/cli-obj" "$W/s3cmd-got" || { echo "s3cmd object $n differs"; exit 1; }
+			RCLONE_CONFIG_LC_TYPE=s3 RCLONE_CONFIG_LC_PROVIDER=Other RCLONE_CONFIG_LC_ENV_AUTH=false \
+				RCLONE_CONFIG_LC_ACCESS_KEY_ID=$TESSERA_ROOT_USER RCLONE_CONFIG_LC_SECRET_ACCESS_KEY=$TESSERA_ROOT_PASSWORD \
+				RCLONE_CONFIG_LC_ENDPOINT=$EP RCLONE_CONFIG_LC_REGION=us-east-1 \
+				rclone --config /dev/null -q copyto "$W/cli-obj" "lc:$b/rclone-$n" || { echo "rclone copyto $n failed"; exit 1; }
+			n=$((n + 1))
+		done
+		echo "s3cmd and rclone: $n rounds"
+	) >"$W/load-cli.out" 2>&1 &
+	local l4=$!
 	sleep 2
 	local i
 	for i in 1 2 3; do
@@ -87,6 +113,7 @@ t_rolling_restart() {
 	wait "$l1" || rc=1
 	wait "$l2" || rc=1
 	wait "$l3" || rc=1
+	wait "$l4" || rc=1
 	cat "$W"/load-*.out
 	((rc == 0)) || fail "client requests failed during the rolling restart (after the clients' retries)"
 	(($(wc -l <"$W/acked") > 30)) || fail "too few writes during the rolling restart: $(wc -l <"$W/acked")"
@@ -114,15 +141,6 @@ assert not missing, f"acknowledged but not listed: {sorted(missing)[:5]}"
 print(f"{len(keys)} acknowledged objects intact")
 PYEOF
 	# s3cmd and rclone read the same bucket through haproxy.
-	cat >"$W/s3cfg" <<CFG
-[default]
-access_key = $TESSERA_ROOT_USER
-secret_key = $TESSERA_ROOT_PASSWORD
-host_base = 127.0.0.1:$BASE
-host_bucket = 127.0.0.1:$BASE
-use_https = False
-signature_v2 = False
-CFG
 	s3cmd -c "$W/s3cfg" ls "s3://$b" >"$W/s3cmd.out" 2>&1 || fail "s3cmd ls through haproxy: $(tail -3 "$W/s3cmd.out")"
 	(($(grep -c "s3://$b/" "$W/s3cmd.out") >= $(wc -l <"$W/acked"))) || fail "s3cmd lists fewer objects than were acknowledged"
 	RCLONE_CONFIG_LC_TYPE=s3 RCLONE_CONFIG_LC_PROVIDER=Other RCLONE_CONFIG_LC_ENV_AUTH=false \
@@ -143,7 +161,7 @@ if ! command -v haproxy >/dev/null; then
 	exit 0
 fi
 step "make cluster: 3 nodes + haproxy start, endpoint printed" t_start
-step "rolling restart under boto3 load (root, STS session, service account)" t_rolling_restart
+step "rolling restart under boto3 (root, STS, service account), s3cmd, rclone load" t_rolling_restart
 step "every acknowledged object intact; s3cmd and rclone through haproxy" t_objects_intact
 step "make cluster-stop stops everything" t_stop
 finish
