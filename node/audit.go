@@ -61,6 +61,13 @@ func buildVersion() string {
 func (n *Node) observe(ri *s3api.RequestInfo) {
 	n.metrics.observe(ri)
 	n.audit.sender.Observe(ri)
+	// One structured line per request at debug level (log_level = "debug"),
+	// carrying the x-amz-request-id the client got.
+	if n.log.Enabled(context.Background(), slog.LevelDebug) {
+		n.log.Debug("s3 request", "request_id", string(ri.RequestID), "api", ri.API, "bucket", ri.Bucket,
+			"key", ri.Key, "status", ri.Status, "error", ri.ErrorCode, "access_key", ri.Identity.AccessKey,
+			"remote", ri.Ctx.RemoteIP().String(), "duration", ri.Duration)
+	}
 }
 
 // watchAudit starts the sender and re-aims it whenever the replicated
