@@ -233,7 +233,35 @@ func TestChaosIdentity(t *testing.T) {
 			t.Errorf("acknowledged deletion of %s undone", name)
 		}
 	}
-	cl := c.Nodes[1].S3(t)
+	// Read back once the reading node sees every drive online again (it
+	// re-probes drives of nodes that were cut off or restarted).
+	reader := c.Nodes[1]
+	rac := admin.NewClient(reader.Endpoint, reader.AccessKey, reader.SecretKey, nil)
+	onlineBy := time.Now().Add(20 * time.Second)
+	for {
+		st, err := rac.ClusterStatus(ctx)
+		online, total := 0, 0
+		if err == nil {
+			for _, nd := range st.Nodes {
+				if nd.ID == reader.Node.NodeID() {
+					for _, d := range nd.Drives {
+						total++
+						if d.Online {
+							online++
+						}
+					}
+				}
+			}
+		}
+		if total > 0 && online == total {
+			break
+		}
+		if time.Now().After(onlineBy) {
+			t.Fatalf("reader sees %d of %d drives online (%v)", online, total, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cl := reader.S3(t)
 	for _, key := range ackedObjects {
 		out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("chaos"), Key: aws.String(key)})
 		if err != nil {
