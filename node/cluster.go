@@ -197,6 +197,10 @@ func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
 	}
 	start := time.Now()
 	fence := start.Add(time.Duration(n.cfg.Lease) + 250*time.Millisecond)
+	// A node that keeps answering without applying is waited for at most
+	// this long; the caller then gets an error (the change is applied).
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(n.cfg.Lease)+10*time.Second)
+	defer cancel()
 	self := n.cluster.mux.Addr().String()
 	pending := map[string]bool{}
 	for _, s := range servers {
@@ -209,16 +213,24 @@ func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
 			cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 			idx, err := n.cluster.appliedIndex(cctx, addr)
 			cancel()
-			if err == nil && idx >= index {
+			switch {
+			case err == nil && idx >= index:
+				delete(pending, addr)
+			case err != nil && time.Now().After(fence):
+				// Unreachable for longer than the lease: that node has
+				// stopped serving authenticated requests (or applied the
+				// change, if it heard from the leader meanwhile).
 				delete(pending, addr)
 			}
+			// A node that answers but has not applied yet is waited for:
+			// it is in contact and may be serving.
 		}
-		if len(pending) == 0 || time.Now().After(fence) {
+		if len(pending) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("change applied but not yet on every node: %w", ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
