@@ -8,20 +8,38 @@ import (
 	"github.com/tessera-s3/tessera/s3api/s3err"
 )
 
+// listParams are the query parameters every object listing shares.
+type listParams struct {
+	enc               encoder
+	encType           string
+	maxKeys           int
+	prefix, delimiter string
+}
+
+// parseListParams reads encoding-type, max-keys, prefix and delimiter.
+func parseListParams(r *request) (listParams, error) {
+	q := r.ctx.QueryArgs()
+	enc, encType, err := encodingType(q)
+	if err != nil {
+		return listParams{}, err
+	}
+	maxKeys, err := maxArg(q, "max-keys", s3err.ErrInvalidMaxKeys)
+	if err != nil {
+		return listParams{}, err
+	}
+	return listParams{enc: enc, encType: encType, maxKeys: maxKeys, prefix: r.query("prefix"), delimiter: r.query("delimiter")}, nil
+}
+
 // listObjects handles ListObjects v1 (GET /bucket): prefix, delimiter,
 // marker, max-keys and encoding-type. NextMarker is set only when a
 // delimiter was given, as AWS does.
 func (s *Server) listObjects(r *request) (*response, error) {
-	q := r.ctx.QueryArgs()
-	enc, encType, err := encodingType(q)
+	p, err := parseListParams(r)
 	if err != nil {
 		return nil, err
 	}
-	maxKeys, err := maxArg(q, "max-keys", s3err.ErrInvalidMaxKeys)
-	if err != nil {
-		return nil, err
-	}
-	prefix, delimiter, marker := r.query("prefix"), r.query("delimiter"), r.query("marker")
+	enc, encType, maxKeys, prefix, delimiter := p.enc, p.encType, p.maxKeys, p.prefix, p.delimiter
+	marker := r.query("marker")
 	lr, err := s.list(r, prefix, marker, delimiter, maxKeys)
 	if err != nil {
 		return nil, err
@@ -49,15 +67,12 @@ func (s *Server) listObjects(r *request) (*response, error) {
 // start-after, fetch-owner, KeyCount and encoding-type.
 func (s *Server) listObjectsV2(r *request) (*response, error) {
 	q := r.ctx.QueryArgs()
-	enc, encType, err := encodingType(q)
+	p, err := parseListParams(r)
 	if err != nil {
 		return nil, err
 	}
-	maxKeys, err := maxArg(q, "max-keys", s3err.ErrInvalidMaxKeys)
-	if err != nil {
-		return nil, err
-	}
-	prefix, delimiter, startAfter := r.query("prefix"), r.query("delimiter"), r.query("start-after")
+	enc, encType, maxKeys, prefix, delimiter := p.enc, p.encType, p.maxKeys, p.prefix, p.delimiter
+	startAfter := r.query("start-after")
 	marker := startAfter
 	token := q.Peek("continuation-token")
 	if token != nil {
@@ -95,16 +110,12 @@ func (s *Server) listObjectsV2(r *request) (*response, error) {
 // listObjectVersions handles ListObjectVersions (GET /bucket?versions) for
 // an unversioned bucket: every object is its only, "null", version.
 func (s *Server) listObjectVersions(r *request) (*response, error) {
-	q := r.ctx.QueryArgs()
-	enc, encType, err := encodingType(q)
+	p, err := parseListParams(r)
 	if err != nil {
 		return nil, err
 	}
-	maxKeys, err := maxArg(q, "max-keys", s3err.ErrInvalidMaxKeys)
-	if err != nil {
-		return nil, err
-	}
-	prefix, delimiter, keyMarker := r.query("prefix"), r.query("delimiter"), r.query("key-marker")
+	enc, encType, maxKeys, prefix, delimiter := p.enc, p.encType, p.maxKeys, p.prefix, p.delimiter
+	keyMarker := r.query("key-marker")
 	lr, err := s.list(r, prefix, keyMarker, delimiter, maxKeys)
 	if err != nil {
 		return nil, err
