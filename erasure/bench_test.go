@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/reedsolomon"
@@ -91,12 +92,11 @@ func BenchmarkPutParallel(b *testing.B) {
 			data := make([]byte, 4<<10)
 			b.SetBytes(int64(len(data)))
 			b.SetParallelism(16)
-			var n int64
+			var n atomic.Int64
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
-					k := fmt.Sprint("k", n)
-					n++
+					k := fmt.Sprint("k", n.Add(1))
 					if _, err := s.PutObject(ctx, "b", k, bytes.NewReader(data), int64(len(data)), PutOptions{}); err != nil {
 						b.Error(err)
 						return

@@ -28,8 +28,8 @@ const (
 	DefaultBlockSize        = 1 << 20
 	DefaultInlineThreshold  = 128 << 10
 	DefaultMinPartSize      = 5 << 20
-	DefaultMetaCacheSize    = 32 << 20
-	DefaultMetaMemTableSize = 4 << 20
+	DefaultMetaCacheSize    = 256 << 20
+	DefaultMetaMemTableSize = 32 << 20
 	DefaultHealthInterval   = 5 * time.Second
 	DefaultRemoteTimeout    = 5 * time.Second
 	DefaultRemoteRetry      = time.Second
@@ -107,10 +107,10 @@ type Config struct {
 	// shard files and folders owned by the object's UID/GID.
 	Chown bool
 	// MetaCacheSize is the block cache in bytes shared by all drives'
-	// metadata stores (default 32 MiB).
+	// metadata stores (default 256 MiB).
 	MetaCacheSize int64
 	// MetaMemTableSize is each drive's metadata memtable in bytes (default
-	// 4 MiB, range 256 KiB..256 MiB).
+	// 32 MiB, range 256 KiB..256 MiB).
 	MetaMemTableSize int
 	// HealthInterval is how often every drive's format file is checked and
 	// offline drives are retried (default 5 s; negative disables the loop).

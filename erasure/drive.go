@@ -20,6 +20,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 )
 
 // shardStore is one drive as the Store uses it: an ordered, group-committed
@@ -222,7 +223,63 @@ type localDrive struct {
 	// conditional op holds the write lock of its keys' stripes while it
 	// checks and applies; other batches hold the read locks.
 	keyLocks [driveKeyStripes]sync.RWMutex
+
+	// A commit reads each drive's value (metaGet, for the quorum), then
+	// writes it conditionally on that value (metaApply): the memo lets the
+	// condition be checked without a second pebble lookup. writeSeq[i]
+	// counts writes to stripe i (bumped before and after each write, under
+	// the stripe lock), rangeSeq range deletes (which lock no stripe); a
+	// memo taken with the same counters as now, by the same DB handle, is
+	// still the key's value.
+	writeSeq [driveKeyStripes]atomic.Uint64
+	rangeSeq atomic.Uint64
+	memo     [driveKeyStripes]getMemo
 }
+
+// getMemo is the last metaGet of a stripe: the key, whether it had a value
+// and the value's length and xxhash, and the counters read before the
+// lookup.
+type getMemo struct {
+	mu        sync.Mutex
+	h         *dbHandle
+	seq, rseq uint64
+	key       []byte
+	present   bool
+	n         int
+	sum       uint64
+}
+
+// remember records a lookup of key in stripe st that found val (present)
+// or nothing, with the counters read before it.
+func (d *localDrive) remember(h *dbHandle, st int, seq, rseq uint64, key []byte, present bool, val []byte) {
+	m := &d.memo[st]
+	m.mu.Lock()
+	m.h, m.seq, m.rseq = h, seq, rseq
+	m.key = append(m.key[:0], key...)
+	m.present, m.n = present, len(val)
+	if present {
+		m.sum = xxhash.Sum64(val)
+	}
+	m.mu.Unlock()
+}
+
+// memoMatch reports whether the memo answers the condition of op (known)
+// and, if so, whether the current value is op.old (same). The caller holds
+// the write lock of the key's stripe st.
+func (d *localDrive) memoMatch(h *dbHandle, st int, op *metaOp) (known, same bool) {
+	m := &d.memo[st]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.h != h || m.seq != d.writeSeq[st].Load() || m.rseq != d.rangeSeq.Load() || !bytes.Equal(m.key, op.key) {
+		return false, false
+	}
+	if !m.present {
+		return true, op.old == nil
+	}
+	return true, op.old != nil && len(op.old) == m.n && xxhash.Sum64(op.old) == m.sum
+}
+
+func keyStripe(key []byte) int { return int(xxhash.Sum64(key) % driveKeyStripes) }
 
 // driveKeyStripes is the number of per-drive key lock stripes.
 const driveKeyStripes = 1024
@@ -444,6 +501,14 @@ func (d *localDrive) pebbleOptions(bad *atomic.Bool) *pebble.Options {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{d: d, bad: bad},
 	}
+	// A PUT of a new key looks the key up on every drive (the quorum read,
+	// then the compare-and-swap): without filters each lookup of an absent
+	// key reads an index and a data block of every sstable it could be in.
+	o.Levels = make([]pebble.LevelOptions, 7)
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		o.Levels[i].FilterType = pebble.TableFilter
+	}
 	o.EventListener = &pebble.EventListener{
 		BackgroundError: func(err error) {
 			d.o.logger.Warn("erasure: metadata store background error", "drive", d.dir, "err", err)
@@ -566,14 +631,18 @@ func (d *localDrive) metaGet(key, dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	defer h.release()
+	st := keyStripe(key)
+	seq, rseq := d.writeSeq[st].Load(), d.rangeSeq.Load()
 	v, closer, err := h.db.Get(key)
 	if err != nil {
 		if errors.Is(err, pebble.ErrNotFound) {
+			d.remember(h, st, seq, rseq, key, false, nil)
 			return dst, errNotFound
 		}
 		go d.ioFailed(err)
 		return dst, err
 	}
+	d.remember(h, st, seq, rseq, key, true, v)
 	dst = append(dst, v...)
 	closer.Close()
 	return dst, nil
@@ -588,8 +657,15 @@ func (d *localDrive) metaApply(ops []metaOp, sync bool) error {
 	var ks keyLockSet
 	d.lockKeys(ops, &ks)
 	defer d.unlockKeys(&ks)
-	for _, op := range ops {
+	for i := range ops {
+		op := &ops[i]
 		if !op.cas {
+			continue
+		}
+		if known, same := d.memoMatch(h, keyStripe(op.key), op); known {
+			if !same {
+				return errConflict
+			}
 			continue
 		}
 		cur, closer, gerr := h.db.Get(op.key)
@@ -613,6 +689,8 @@ func (d *localDrive) metaApply(ops []metaOp, sync bool) error {
 	if sync {
 		wo = pebble.Sync
 	}
+	d.bumpWriteSeqs(ops, &ks)
+	defer d.bumpWriteSeqs(ops, &ks)
 	if len(ops) == 1 && ops[0].end == nil {
 		if ops[0].del {
 			err = h.db.Delete(ops[0].key, wo)
@@ -646,6 +724,28 @@ func (d *localDrive) metaApply(ops []metaOp, sync bool) error {
 	return nil
 }
 
+// bumpWriteSeqs advances the write counters of the stripes a batch locked,
+// and the range counter when it has a range delete: called before and
+// after the write, so a memo taken meanwhile never matches.
+func (d *localDrive) bumpWriteSeqs(ops []metaOp, ks *keyLockSet) {
+	for _, op := range ops {
+		if op.end != nil {
+			d.rangeSeq.Add(1)
+			break
+		}
+	}
+	if ks.one >= 0 {
+		d.writeSeq[ks.one].Add(1)
+		return
+	}
+	for w, bs := range ks.set {
+		for bs != 0 {
+			d.writeSeq[w*64+bits.TrailingZeros64(bs)].Add(1)
+			bs &= bs - 1
+		}
+	}
+}
+
 // keyLockSet is the stripes a batch locks (see localDrive.keyLocks).
 type keyLockSet struct {
 	one  int // the single stripe of a one-key batch, or -1
@@ -663,7 +763,7 @@ func (d *localDrive) lockKeys(ops []metaOp, ks *keyLockSet) {
 	}
 	if len(ops) == 1 {
 		if ops[0].end == nil {
-			ks.one = int(xxhash.Sum64(ops[0].key) % driveKeyStripes)
+			ks.one = keyStripe(ops[0].key)
 			if ks.excl {
 				d.keyLocks[ks.one].Lock()
 			} else {

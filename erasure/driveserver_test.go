@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"net"
@@ -397,4 +398,76 @@ func TestReadAppendGrowsWithData(t *testing.T) {
 	if _, _, err := readFrameHeader(bufio.NewReader(bytes.NewReader(append(h[:], 1)))); !errors.Is(err, errProtocol) {
 		t.Fatalf("oversize frame: %v", err)
 	}
+}
+
+// TestMetaApplyMemo: the condition of a conditional op may be answered by
+// the drive's memo of the last lookup, but never once anything wrote to
+// the key (or its stripe, or a range) after that lookup.
+func TestMetaApplyMemo(t *testing.T) {
+	s := openStore(t, testConfig(t, 1))
+	d := s.drives[0].(*localDrive)
+	k := []byte("memo-key")
+	get := func() []byte {
+		v, err := d.metaGet(k, nil)
+		if errors.Is(err, errNotFound) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	apply := func(want error, ops ...metaOp) {
+		t.Helper()
+		if err := d.metaApply(ops, false); !errors.Is(err, want) && err != want {
+			t.Fatalf("%+v: %v, want %v", ops, err, want)
+		}
+	}
+	h := d.h.Load()
+	st := keyStripe(k)
+
+	// Absent, read, then written by someone else: "must be absent" fails.
+	if v := get(); v != nil {
+		t.Fatalf("fresh key has %q", v)
+	}
+	if known, same := d.memoMatch(h, st, &metaOp{key: k, cas: true}); !known || !same {
+		t.Fatalf("memo after a lookup: known %v same %v", known, same)
+	}
+	apply(nil, metaOp{key: k, value: []byte("other")})
+	if known, _ := d.memoMatch(h, st, &metaOp{key: k, cas: true}); known {
+		t.Fatal("memo still answers after a write to the key")
+	}
+	apply(errConflict, metaOp{key: k, value: []byte("mine"), cas: true})
+
+	// Read "other", then swap it: the memo answers, right both ways.
+	old := get()
+	apply(errConflict, metaOp{key: k, value: []byte("x"), cas: true, old: []byte("otheR")})
+	old = get()
+	apply(nil, metaOp{key: k, value: []byte("mine"), cas: true, old: old})
+	if v := get(); string(v) != "mine" {
+		t.Fatalf("after the swap: %q", v)
+	}
+
+	// A write to another key of the same stripe invalidates it too.
+	var other []byte
+	for i := 0; ; i++ {
+		other = []byte(fmt.Sprint("o", i))
+		if keyStripe(other) == st && !bytes.Equal(other, k) {
+			break
+		}
+	}
+	get()
+	apply(nil, metaOp{key: other, value: []byte("v")})
+	if known, _ := d.memoMatch(h, st, &metaOp{key: k, cas: true, old: []byte("mine")}); known {
+		t.Fatal("memo still answers after a write to its stripe")
+	}
+
+	// A range delete invalidates every memo; the real lookup then decides.
+	get()
+	apply(nil, metaOp{key: []byte("m"), end: []byte("n"), del: true})
+	if known, _ := d.memoMatch(h, st, &metaOp{key: k, cas: true, old: []byte("mine")}); known {
+		t.Fatal("memo still answers after a range delete")
+	}
+	apply(errConflict, metaOp{key: k, value: []byte("y"), cas: true, old: []byte("mine")})
+	apply(nil, metaOp{key: k, value: []byte("y"), cas: true})
 }

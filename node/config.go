@@ -49,6 +49,12 @@ type ErasureConfig struct {
 	// InlineThreshold: objects up to this many bytes are stored inline with
 	// their metadata (0 = the erasure default, 128 KiB).
 	InlineThreshold int `toml:"inline_threshold"`
+	// MetaCacheSize is the block cache of the drives' metadata stores in
+	// bytes, shared by all drives (0 = the erasure default, 256 MiB).
+	MetaCacheSize int64 `toml:"meta_cache_size"`
+	// MetaMemTableSize is each drive's metadata memtable in bytes (0 = the
+	// erasure default, 32 MiB).
+	MetaMemTableSize int `toml:"meta_memtable_size"`
 	// Sync makes every acknowledged write durable (fsync). Default true.
 	Sync bool `toml:"sync"`
 }
@@ -370,6 +376,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Erasure.InlineThreshold < 0 || c.Erasure.InlineThreshold > 4<<20 {
 		return fmt.Errorf("config: erasure.inline_threshold = %d, must be between 0 and 4194304 bytes", c.Erasure.InlineThreshold)
+	}
+	if c.Erasure.MetaCacheSize < 0 || c.Erasure.MetaCacheSize > 1<<40 {
+		return fmt.Errorf("config: erasure.meta_cache_size = %d, must be between 0 and 1099511627776 bytes", c.Erasure.MetaCacheSize)
+	}
+	if m := c.Erasure.MetaMemTableSize; m != 0 && (m < 256<<10 || m > 256<<20) {
+		return fmt.Errorf("config: erasure.meta_memtable_size = %d, must be 0 or between 262144 and 268435456 bytes", m)
 	}
 	if (c.Root.User == "") != (c.Root.Password == "") {
 		return errors.New("config: root.user and root.password (TESSERA_ROOT_USER, TESSERA_ROOT_PASSWORD) must be set together")

@@ -100,6 +100,12 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Erasure.InlineThreshold != 0 {
 		ec.InlineThreshold = cfg.Erasure.InlineThreshold
 	}
+	if cfg.Erasure.MetaCacheSize != 0 {
+		ec.MetaCacheSize = cfg.Erasure.MetaCacheSize
+	}
+	if cfg.Erasure.MetaMemTableSize != 0 {
+		ec.MetaMemTableSize = cfg.Erasure.MetaMemTableSize
+	}
 	ec.Sync = cfg.Erasure.Sync
 	ec.Chown = cfg.ChownObjects
 	ec.Logger = lg.With("component", "erasure")
