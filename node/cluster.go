@@ -18,16 +18,25 @@ import (
 	"github.com/tessera-s3/tessera/raftfsm"
 )
 
-// The node-to-node RPC protocol on the cluster port's RPC service: one
-// request per connection, [op byte][4-byte big-endian length][payload],
-// answered by [4-byte length][JSON].
+// The node-to-node RPC protocol on the cluster port's RPC service:
+// requests [op byte][4-byte big-endian length][payload], each answered by
+// [4-byte length][JSON], one after another on a connection; the caller
+// keeps connections open for its next calls (rpcPool) and the callee
+// closes one after rpcIdleTimeout without a request.
 const (
 	rpcApply        byte = 'A' // payload: a framed raftfsm command; answer: raftfsm.ForwardResult
 	rpcAppliedIndex byte = 'I' // no payload; answer: {"index": N}
+	rpcWaitApplied  byte = 'W' // payload: 8-byte big-endian index; answer {"index": N} once N >= it, or after rpcWaitMax
 	rpcStatus       byte = 'S' // no payload; answer: admin.NodeStatus of the callee
 	rpcAddVoter     byte = 'V' // payload: {"id","addr"}; on the leader; answer: {"error"}
 	rpcRemoveServer byte = 'X' // payload: {"id"}; on the leader; answer: {"error"}
 	maxRPCPayload        = 4 << 20
+
+	rpcIdleTimeout  = 60 * time.Second // callee: close a connection idle this long
+	rpcPoolIdle     = 30 * time.Second // caller: do not reuse a connection idle longer
+	rpcPoolPerPeer  = 128              // caller: idle connections kept per peer
+	rpcWaitMax      = time.Second      // callee: longest wait of an rpcWaitApplied
+	rpcCallDeadline = 30 * time.Second // a call without a context deadline
 )
 
 // clusterNet owns the node's cluster port: the authenticated mux that
@@ -37,6 +46,63 @@ type clusterNet struct {
 	store func() *raftfsm.Store // set once Raft is open
 	node  *Node
 	wg    sync.WaitGroup
+	pool  rpcPool
+	track appliedTracker
+}
+
+// rpcPool keeps idle RPC connections per peer address, so a call does not
+// pay a dial and the cluster port's handshake: under a stream of changes
+// (thousands of AssumeRoles per second) a connection per call made the
+// peers refuse handshakes.
+type rpcPool struct {
+	mu   sync.Mutex
+	idle map[string][]pooledConn
+}
+
+type pooledConn struct {
+	c    net.Conn
+	used time.Time
+}
+
+// get returns an idle connection to addr (pooled true), or nil.
+func (p *rpcPool) get(addr string) net.Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cs := p.idle[addr]
+	for len(cs) > 0 {
+		pc := cs[len(cs)-1]
+		cs = cs[:len(cs)-1]
+		p.idle[addr] = cs
+		if time.Since(pc.used) < rpcPoolIdle {
+			return pc.c
+		}
+		pc.c.Close()
+	}
+	return nil
+}
+
+func (p *rpcPool) put(addr string, c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idle == nil {
+		p.idle = map[string][]pooledConn{}
+	}
+	if len(p.idle[addr]) >= rpcPoolPerPeer {
+		c.Close()
+		return
+	}
+	p.idle[addr] = append(p.idle[addr], pooledConn{c: c, used: time.Now()})
+}
+
+func (p *rpcPool) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, cs := range p.idle {
+		for _, pc := range cs {
+			pc.c.Close()
+		}
+	}
+	p.idle = nil
 }
 
 // muxSecret is the secret that authenticates cluster connections: the
@@ -67,7 +133,9 @@ func openClusterNet(cfg *Config, clusterKey []byte, n *Node) (*clusterNet, error
 }
 
 func (cn *clusterNet) close() error {
+	cn.track.close()
 	err := cn.mux.Close()
+	cn.pool.closeAll()
 	cn.wg.Wait()
 	return err
 }
@@ -85,30 +153,61 @@ func (cn *clusterNet) serveRPC(ln net.Listener) {
 
 func (cn *clusterNet) handleRPC(c net.Conn) {
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 	var hdr [5]byte
-	if _, err := io.ReadFull(c, hdr[:]); err != nil {
-		return
+	var payload []byte
+	for {
+		_ = c.SetDeadline(time.Now().Add(rpcIdleTimeout))
+		if _, err := io.ReadFull(c, hdr[:1]); err != nil {
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(rpcCallDeadline))
+		if _, err := io.ReadFull(c, hdr[1:]); err != nil {
+			return
+		}
+		n := binary.BigEndian.Uint32(hdr[1:])
+		if n > maxRPCPayload {
+			return
+		}
+		if cap(payload) < int(n) {
+			payload = make([]byte, n)
+		}
+		payload = payload[:n]
+		if _, err := io.ReadFull(c, payload); err != nil {
+			return
+		}
+		out, ok := cn.serveRPC1(hdr[0], payload)
+		if !ok {
+			return
+		}
+		b, _ := json.Marshal(out)
+		msg := make([]byte, 4, 4+len(b))
+		binary.BigEndian.PutUint32(msg, uint32(len(b)))
+		if _, err := c.Write(append(msg, b...)); err != nil {
+			return
+		}
 	}
-	n := binary.BigEndian.Uint32(hdr[1:])
-	if n > maxRPCPayload {
-		return
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(c, payload); err != nil {
-		return
-	}
+}
+
+// serveRPC1 answers one request; ok false drops the connection.
+func (cn *clusterNet) serveRPC1(op byte, payload []byte) (out any, ok bool) {
 	st := cn.store()
 	if st == nil {
-		return
+		return nil, false
 	}
-	var out any
-	switch hdr[0] {
+	switch op {
 	case rpcApply:
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		out = st.ApplyForwarded(ctx, payload)
 		cancel()
 	case rpcAppliedIndex:
+		out = map[string]uint64{"index": st.AppliedIndex()}
+	case rpcWaitApplied:
+		if len(payload) != 8 {
+			return nil, false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), rpcWaitMax)
+		_ = st.WaitApplied(ctx, binary.BigEndian.Uint64(payload))
+		cancel()
 		out = map[string]uint64{"index": st.AppliedIndex()}
 	case rpcStatus:
 		out = cn.node.localStatus()
@@ -119,7 +218,7 @@ func (cn *clusterNet) handleRPC(c net.Conn) {
 			res["error"] = err.Error()
 		} else if !st.IsLeader() {
 			res["error"] = raftfsm.ErrNotLeader.Error()
-		} else if hdr[0] == rpcAddVoter {
+		} else if op == rpcAddVoter {
 			if err := st.AddVoter(req.ID, req.Addr); err != nil {
 				res["error"] = err.Error()
 			}
@@ -128,43 +227,70 @@ func (cn *clusterNet) handleRPC(c net.Conn) {
 		}
 		out = res
 	default:
-		return
+		return nil, false
 	}
-	b, _ := json.Marshal(out)
-	var lenb [4]byte
-	binary.BigEndian.PutUint32(lenb[:], uint32(len(b)))
-	_, _ = c.Write(append(lenb[:], b...))
+	return out, true
 }
 
-// call sends one RPC to addr and decodes the answer into out.
+// call sends one RPC to addr and decodes the answer into out, on an idle
+// pooled connection when there is one. A pooled connection the callee
+// closed meanwhile (idle timeout, restart) fails before any answer byte:
+// the request was not served, so it is sent again on a new connection.
 func (cn *clusterNet) call(ctx context.Context, addr string, op byte, payload []byte, out any) error {
-	c, err := cn.mux.Dial(ctx, addr, transport.TagRPC)
-	if err != nil {
-		return err
+	for {
+		c := cn.pool.get(addr)
+		pooled := c != nil
+		if !pooled {
+			var err error
+			if c, err = cn.mux.Dial(ctx, addr, transport.TagRPC); err != nil {
+				return err
+			}
+		}
+		b, answered, err := rpcRoundTrip(ctx, c, op, payload)
+		if err != nil {
+			c.Close()
+			if pooled && !answered && ctx.Err() == nil {
+				continue
+			}
+			return err
+		}
+		cn.pool.put(addr, c)
+		return json.Unmarshal(b, out)
 	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
+}
+
+// rpcRoundTrip sends one request on c and reads its answer; answered
+// reports whether any answer byte arrived.
+func rpcRoundTrip(ctx context.Context, c net.Conn, op byte, payload []byte) (b []byte, answered bool, err error) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(rpcCallDeadline)
 	}
+	_ = c.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	msg := make([]byte, 5, 5+len(payload))
 	msg[0] = op
 	binary.BigEndian.PutUint32(msg[1:], uint32(len(payload)))
 	if _, err := c.Write(append(msg, payload...)); err != nil {
-		return err
+		return nil, false, err
 	}
 	var lenb [4]byte
-	if _, err := io.ReadFull(c, lenb[:]); err != nil {
-		return err
+	if _, err := io.ReadFull(c, lenb[:1]); err != nil {
+		return nil, false, err
+	}
+	if _, err := io.ReadFull(c, lenb[1:]); err != nil {
+		return nil, true, err
 	}
 	n := binary.BigEndian.Uint32(lenb[:])
 	if n > maxRPCPayload {
-		return errors.New("cluster rpc: answer too large")
+		return nil, true, errors.New("cluster rpc: answer too large")
 	}
-	b := make([]byte, n)
+	b = make([]byte, n)
 	if _, err := io.ReadFull(c, b); err != nil {
-		return err
+		return nil, true, err
 	}
-	return json.Unmarshal(b, out)
+	return b, true, nil
 }
 
 // Forward implements raftfsm.Forwarder over the cluster port.
@@ -181,6 +307,134 @@ func (cn *clusterNet) appliedIndex(ctx context.Context, addr string) (uint64, er
 	}
 	err := cn.call(ctx, addr, rpcAppliedIndex, nil, &out)
 	return out.Index, err
+}
+
+// waitApplied asks a peer to answer once it has applied index (or after
+// rpcWaitMax) with how far it has applied.
+func (cn *clusterNet) waitApplied(ctx context.Context, addr string, index uint64) (uint64, error) {
+	var out struct {
+		Index uint64 `json:"index"`
+	}
+	var p [8]byte
+	binary.BigEndian.PutUint64(p[:], index)
+	err := cn.call(ctx, addr, rpcWaitApplied, p[:], &out)
+	return out.Index, err
+}
+
+// appliedTracker follows how far each peer has applied the log, for
+// waitPropagated: one loop per peer keeps one rpcWaitApplied in flight for
+// the highest index any change waits for, so concurrent changes share
+// their waits (batching, like Raft's own commits) instead of each polling
+// every peer.
+type appliedTracker struct {
+	mu     sync.Mutex
+	peers  map[string]*peerApplied
+	ctx    context.Context // cancelled by close
+	cancel context.CancelFunc
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// peerApplied is what the tracker knows of one peer.
+type peerApplied struct {
+	mu      sync.Mutex
+	applied uint64        // the peer has applied at least this index
+	want    uint64        // the highest index a waiter needs
+	failing bool          // the last ask failed (unreachable)
+	changed chan struct{} // closed and replaced whenever the above change
+	kick    chan struct{} // wakes the loop (buffered)
+}
+
+// peer returns addr's tracker entry, starting its loop with cn the first
+// time; nil once closed.
+func (t *appliedTracker) peer(cn *clusterNet, addr string) *peerApplied {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	if t.peers == nil {
+		t.peers = map[string]*peerApplied{}
+		t.ctx, t.cancel = context.WithCancel(context.Background())
+	}
+	p := t.peers[addr]
+	if p == nil {
+		p = &peerApplied{changed: make(chan struct{}), kick: make(chan struct{}, 1)}
+		t.peers[addr] = p
+		t.wg.Add(1)
+		go t.loop(cn, addr, p)
+	}
+	return p
+}
+
+func (t *appliedTracker) close() {
+	t.mu.Lock()
+	if !t.closed {
+		t.closed = true
+		if t.cancel != nil {
+			t.cancel()
+		}
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+}
+
+// need registers a waiter for index.
+func (p *peerApplied) need(index uint64) {
+	p.mu.Lock()
+	if index > p.want {
+		p.want = index
+	}
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// state is what the waiter checks: applied >= index, failing, and the
+// channel closed at the next change.
+func (p *peerApplied) state(index uint64) (applied, failing bool, changed <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.applied >= index, p.failing, p.changed
+}
+
+func (t *appliedTracker) loop(cn *clusterNet, addr string, p *peerApplied) {
+	defer t.wg.Done()
+	for {
+		select {
+		case <-p.kick:
+		case <-t.ctx.Done():
+			return
+		}
+		for {
+			p.mu.Lock()
+			want, have := p.want, p.applied
+			p.mu.Unlock()
+			if have >= want {
+				break
+			}
+			ctx, cancel := context.WithTimeout(t.ctx, rpcWaitMax+time.Second)
+			idx, err := cn.waitApplied(ctx, addr, want)
+			cancel()
+			p.mu.Lock()
+			if err == nil && idx > p.applied {
+				p.applied = idx
+			}
+			p.failing = err != nil
+			close(p.changed)
+			p.changed = make(chan struct{})
+			p.mu.Unlock()
+			if err != nil {
+				select {
+				case <-t.ctx.Done():
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
 }
 
 // waitPropagated is raftfsm's Propagate hook: it returns once every node of
@@ -202,36 +456,45 @@ func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(n.cfg.Lease)+10*time.Second)
 	defer cancel()
 	self := n.cluster.mux.Addr().String()
-	pending := map[string]bool{}
+	var pending []*peerApplied
 	for _, s := range servers {
-		if string(s.Address) != self {
-			pending[string(s.Address)] = true
+		if string(s.Address) == self {
+			continue
 		}
+		p := n.cluster.track.peer(n.cluster, string(s.Address))
+		if p == nil {
+			return fmt.Errorf("change applied but not yet on every node: %w", transport.ErrClosed)
+		}
+		p.need(index)
+		pending = append(pending, p)
 	}
-	for len(pending) > 0 {
-		for addr := range pending {
-			cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			idx, err := n.cluster.appliedIndex(cctx, addr)
-			cancel()
-			switch {
-			case err == nil && idx >= index:
-				delete(pending, addr)
-			case err != nil && time.Now().After(fence):
-				// Unreachable for longer than the lease: that node has
-				// stopped serving authenticated requests (or applied the
-				// change, if it heard from the leader meanwhile).
-				delete(pending, addr)
+	var fenceTimer <-chan time.Time
+	for _, p := range pending {
+		for {
+			applied, failing, changed := p.state(index)
+			if applied {
+				break
+			}
+			if failing {
+				// Unreachable, and for longer than the lease: that node
+				// has stopped serving authenticated requests (or applied
+				// the change, if it heard from the leader meanwhile).
+				if !time.Now().Before(fence) {
+					break
+				}
+				if fenceTimer == nil {
+					fenceTimer = time.After(time.Until(fence))
+				}
 			}
 			// A node that answers but has not applied yet is waited for:
 			// it is in contact and may be serving.
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("change applied but not yet on every node: %w", ctx.Err())
-		case <-time.After(10 * time.Millisecond):
+			select {
+			case <-changed:
+			case <-fenceTimer:
+				fenceTimer = nil
+			case <-ctx.Done():
+				return fmt.Errorf("change applied but not yet on every node: %w", ctx.Err())
+			}
 		}
 	}
 	return nil

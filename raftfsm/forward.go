@@ -150,14 +150,33 @@ func (s *Store) forward(ctx context.Context, cmd []byte) (any, uint64, error) {
 	}
 }
 
-// WaitApplied waits until this node's FSM has applied index.
+// WaitApplied waits until this node's FSM has applied index. It wakes at
+// every command the FSM applies, and at least every 5 ms: Raft advances
+// its applied index just after the FSM returns a batch, and also for
+// entries that never reach the FSM (configuration changes, no-ops).
 func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
-	for s.raft.AppliedIndex() < index {
-		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
-			return fmt.Errorf("raftfsm: waiting for index %d (applied %d): %w", index, s.raft.AppliedIndex(), err)
+	var t *time.Timer
+	for {
+		next := s.fsm.applied.wait()
+		if s.raft.AppliedIndex() >= index {
+			if t != nil {
+				t.Stop()
+			}
+			return nil
+		}
+		if t == nil {
+			t = time.NewTimer(5 * time.Millisecond)
+		} else {
+			t.Reset(5 * time.Millisecond)
+		}
+		select {
+		case <-next:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("raftfsm: waiting for index %d (applied %d): %w", index, s.raft.AppliedIndex(), ctx.Err())
 		}
 	}
-	return nil
 }
 
 // AppliedIndex is the last index applied to this node's FSM.

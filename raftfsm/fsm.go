@@ -72,6 +72,7 @@ type FSM struct {
 	mu       sync.RWMutex
 	st       *state
 	dispatch map[CommandType]applyFunc
+	applied  notifier // woken after every applied command (Store.WaitApplied)
 }
 
 // NewFSM returns an FSM with empty state.
@@ -124,7 +125,34 @@ func (f *FSM) Apply(l *raft.Log) any {
 	if l.Type != raft.LogCommand {
 		return nil
 	}
-	return f.ApplyCommand(l.Data)
+	r := f.ApplyCommand(l.Data)
+	f.applied.notify()
+	return r
+}
+
+// notifier wakes everyone waiting for the next applied command.
+type notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next notify.
+func (n *notifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ch == nil {
+		n.ch = make(chan struct{})
+	}
+	return n.ch
+}
+
+func (n *notifier) notify() {
+	n.mu.Lock()
+	if n.ch != nil {
+		close(n.ch)
+		n.ch = nil
+	}
+	n.mu.Unlock()
 }
 
 func mustUnmarshal(t CommandType, payload []byte, v any) {
