@@ -56,13 +56,10 @@ type client struct {
 	timeout time.Duration
 }
 
-func newClient(cfg *Config) (*client, error) {
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil {
-		return nil, err
-	}
+// endpointAddr is the dial address of an endpoint URL and its Host header.
+func endpointAddr(u *url.URL) (addr, host string) {
 	isTLS := u.Scheme == "https"
-	addr, host := u.Host, u.Host
+	addr, host = u.Host, u.Host
 	switch {
 	case u.Port() == "" && isTLS:
 		addr += ":443"
@@ -72,6 +69,24 @@ func newClient(cfg *Config) (*client, error) {
 		host = strings.TrimSuffix(host, ":443")
 	case !isTLS && u.Port() == "80":
 		host = strings.TrimSuffix(host, ":80")
+	}
+	return addr, host
+}
+
+func newClient(cfg *Config) (*client, error) {
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	isTLS := u.Scheme == "https"
+	addr, host := endpointAddr(u)
+	for _, e := range cfg.MoreEndpoints {
+		m, err := url.Parse(e)
+		if err != nil {
+			return nil, err
+		}
+		a, _ := endpointAddr(m)
+		addr += "," + a // fasthttp.HostClient dials its Addr list round-robin
 	}
 	var tc *tls.Config
 	if cfg.TLS != nil {

@@ -57,6 +57,11 @@ type Config struct {
 	// Endpoint is the S3 endpoint URL: "http://host:port" or "https://...",
 	// without path or query.
 	Endpoint string
+	// MoreEndpoints are other nodes of the same cluster (same scheme):
+	// connections are spread round-robin over Endpoint and these, as a load
+	// balancer in front of them would. Requests are signed for Endpoint's
+	// host.
+	MoreEndpoints []string
 	// AccessKey, SecretKey and SessionToken (optional) sign every request
 	// except those of the sts and auth workloads, which use the user pool
 	// (Users or Credentials) when one is given.
@@ -164,6 +169,12 @@ func (c *Config) Validate() error {
 	u, err := url.Parse(c.Endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return invalid("Endpoint must be an http:// or https:// URL without path, got %q", c.Endpoint)
+	}
+	for _, e := range c.MoreEndpoints {
+		m, err := url.Parse(e)
+		if err != nil || m.Scheme != u.Scheme || m.Host == "" || (m.Path != "" && m.Path != "/") || m.RawQuery != "" {
+			return invalid("MoreEndpoints must be %s:// URLs without path like Endpoint, got %q", u.Scheme, e)
+		}
 	}
 	if c.AccessKey == "" || c.SecretKey == "" {
 		return invalid("AccessKey and SecretKey are required")

@@ -26,23 +26,41 @@ type server struct {
 	// pprof is the address of the server's net/http/pprof ("" = none).
 	pprof string
 	proc  *child      // nil unless a child process
+	more  []*child    // the other nodes of a cluster the suite started
 	noop  *NoopServer // in-process no-op server
+	// moreEndpoints are the other nodes' S3 endpoints (a cluster).
+	moreEndpoints []string
 }
 
 // cpu is the server process's CPU time so far; false when it is not a
 // child process or the platform does not tell.
 func (s *server) cpu() (time.Duration, bool) {
-	if s.proc == nil || s.proc.exited() {
+	if s.proc == nil {
 		return 0, false
 	}
-	return procCPU(s.proc.cmd.Process.Pid)
+	var sum time.Duration
+	for _, c := range append([]*child{s.proc}, s.more...) {
+		if c.exited() {
+			return 0, false
+		}
+		t, ok := procCPU(c.cmd.Process.Pid)
+		if !ok {
+			return 0, false
+		}
+		sum += t
+	}
+	return sum, true
 }
 
 // stop ends the server (not a node the suite did not start).
 func (s *server) stop() error {
 	switch {
 	case s.proc != nil:
-		return s.proc.stop(time.Minute)
+		var errs []error
+		for _, c := range s.more {
+			errs = append(errs, c.stop(time.Minute))
+		}
+		return errors.Join(append(errs, s.proc.stop(time.Minute))...)
 	case s.noop != nil:
 		return s.noop.Close()
 	}
@@ -188,6 +206,78 @@ func startNode(ctx context.Context, cfg *SuiteConfig, dir string, log *slog.Logg
 		return nil, err
 	}
 	return s, nil
+}
+
+// startCluster starts a cluster of n `tessera server` processes (one
+// drive each, durable writes) on free loopback ports, with their data
+// under dir, and returns once every node is ready. The server's endpoint
+// is the first node; moreEndpoints the others.
+func startCluster(ctx context.Context, cfg *SuiteConfig, dir string, n int, log *slog.Logger) (srv *server, err error) {
+	var pb [12]byte
+	_, _ = rand.Read(pb[:])
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	srv = &server{accessKey: "bench-admin", secretKey: "Bench-" + hex.EncodeToString(pb[:])}
+	listen := make([]string, n)
+	cport := make([]string, n)
+	var peers strings.Builder
+	for i := range n {
+		if listen[i], err = freePort(); err != nil {
+			return nil, err
+		}
+		if cport[i], err = freePort(); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&peers, "\n[[peers]]\nid = \"node%d\"\naddr = %q\n", i+1, cport[i])
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = srv.stop()
+		}
+	}()
+	for i := range n {
+		conf := fmt.Sprintf("listen = %q\ndata_dir = %q\ndrives = 1\nnode_id = \"node%d\"\ncluster_listen = %q\n%s",
+			listen[i], filepath.Join(dir, fmt.Sprintf("node%d", i+1)), i+1, cport[i], peers.String())
+		path := filepath.Join(dir, fmt.Sprintf("node%d.toml", i+1))
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		env := []string{
+			"TESSERA_ROOT_USER=" + srv.accessKey, "TESSERA_ROOT_PASSWORD=" + srv.secretKey,
+			"TESSERA_CLUSTER_SECRET=" + hex.EncodeToString(secret), "TESSERA_REGION=" + cfg.Region,
+			"TESSERA_SYNC=true", "TESSERA_LOG_LEVEL=warn", "TESSERA_DRAIN_DELAY=0s",
+		}
+		c, err := startChild(cfg.Binary, []string{"server", "--config", path}, childEnv(append(env, cfg.NodeEnv...)...),
+			filepath.Join(cfg.DataDir, fmt.Sprintf("cluster-node%d.log", i+1)))
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			srv.proc, srv.endpoint = c, "http://"+listen[i]
+		} else {
+			srv.more = append(srv.more, c)
+			srv.moreEndpoints = append(srv.moreEndpoints, "http://"+listen[i])
+		}
+	}
+	for i, c := range append([]*child{srv.proc}, srv.more...) {
+		ep := "http://" + listen[i]
+		if err := waitUp(ctx, c, 2*time.Minute, func() bool {
+			resp, err := http.Get(ep + "/_tessera/health/ready")
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("cluster started", "nodes", n, "endpoints", append([]string{srv.endpoint}, srv.moreEndpoints...))
+	return srv, nil
 }
 
 // startNoopServer starts the no-op responder serving objects of size bytes: a

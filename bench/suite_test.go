@@ -155,7 +155,7 @@ func TestRunSuiteNode(t *testing.T) {
 	if dk, dw := res.Baseline(BaseDiskWriteK), res.Baseline(BaseDiskWrite); dk.Value != dw.Value/2 {
 		t.Errorf("2+2: disk x k/(k+m) %v, disk %v", dk.Value, dw.Value)
 	}
-	for _, id := range []string{"large_put_1m", "large_put_64m", "large_get_1m", "small_put_4k", "small_get_4k", "assume_role", "sigv4_verify", "auth_100k_1m"} {
+	for _, id := range []string{"large_put_1m", "large_put_64m", "large_get_1m", "small_put_4k", "small_get_4k", "sigv4_verify", "auth_100k_1m"} {
 		f := res.Figure(id)
 		if f == nil || f.Value <= 0 || f.Met == nil {
 			t.Errorf("figure %s: %+v", id, f)
@@ -164,6 +164,12 @@ func TestRunSuiteNode(t *testing.T) {
 		if f.BaselineID != "" && (f.BaselineValue <= 0 || f.Ratio != f.Value/f.BaselineValue) {
 			t.Errorf("figure %s: ratio %v of %v / %v", id, f.Ratio, f.Value, f.BaselineValue)
 		}
+	}
+	if f := res.Figure("assume_role_1n"); f == nil || f.Value <= 0 {
+		t.Errorf("figure assume_role_1n: %+v", f)
+	}
+	if res.Figure("assume_role") != nil || res.Run(StepClusterSTS) != nil {
+		t.Error("the 3-node AssumeRole step ran against a given endpoint")
 	}
 	if got := len(res.Runs); got != 9 {
 		t.Fatalf("%d runs, want 9", got)
@@ -215,7 +221,8 @@ func TestRunSuiteChild(t *testing.T) {
 	cfg := DefaultSuiteConfig()
 	cfg.DataDir, cfg.Binary, cfg.ProfileDir = t.TempDir(), bin, t.TempDir()
 	cfg.Duration, cfg.SmallConcurrency = time.Second, 4
-	cfg.Steps = []string{StepNoopGet4K, StepNodePut4K}
+	cfg.STSConcurrency, cfg.STSUsers = 8, 2
+	cfg.Steps = []string{StepNoopGet4K, StepNodePut4K, StepClusterSTS}
 	res, err := RunSuite(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -247,5 +254,11 @@ func TestRunSuiteChild(t *testing.T) {
 	}
 	if f := res.Figure("small_put_4k"); f == nil || f.Met == nil {
 		t.Errorf("small PUT figure: %+v", f)
+	}
+	if f := res.Figure("assume_role"); f == nil || f.Met == nil || f.Value <= 0 {
+		t.Errorf("3-node AssumeRole figure: %+v", f)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "cluster")); !os.IsNotExist(err) {
+		t.Errorf("cluster data left behind: %v", err)
 	}
 }

@@ -202,3 +202,77 @@ func TestClusterStatusAndMembership(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestClusterConcurrentAssumeRole: many AssumeRoles at once through a
+// follower all succeed, each session works on every node the moment it is
+// returned, and the cluster port reuses its connections (forwarding and
+// the propagation wait do not dial per change).
+func TestClusterConcurrentAssumeRole(t *testing.T) {
+	c := nodetest.StartCluster(t, 3)
+	ctx := context.Background()
+	f := c.Followers()
+	if len(f) != 2 {
+		t.Fatalf("%d followers", len(f))
+	}
+	fa := admin.NewClient(f[0].Endpoint, f[0].AccessKey, f[0].SecretKey, nil)
+	if _, err := fa.CreateUser(ctx, admin.CreateUserRequest{Name: "bob", Role: raftfsm.RoleS3, Password: "Bob-Pass-123"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fa.AttachPolicy(ctx, "readwrite", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	dialed := func() (d uint64) {
+		for _, n := range c.Nodes {
+			d += n.Node.ClusterStats().Dialed
+		}
+		return d
+	}
+	before := dialed()
+	const workers, each = 16, 12
+	sc := stsClient(t, f[0], "bob", "Bob-Pass-123", "")
+	type cred struct{ ak, sk, tok string }
+	out := make(chan cred, workers*each)
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for range each {
+				r, err := assume(t, sc, 900, "")
+				if err != nil {
+					errs <- err
+					return
+				}
+				out <- cred{*r.Credentials.AccessKeyId, *r.Credentials.SecretAccessKey, *r.Credentials.SessionToken}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatalf("AssumeRole through a follower: %v", err)
+		}
+	}
+	close(out)
+	n := 0
+	for cr := range out {
+		// Every third session is tried on every node; a session returned
+		// must work everywhere at once.
+		if n%3 == 0 {
+			for _, nd := range c.Nodes {
+				if err := listBuckets(t, nd, cr.ak, cr.sk); err == nil {
+					t.Fatalf("session without its token accepted on %s", nd.Endpoint)
+				}
+				if _, err := nd.S3With(t, cr.ak, cr.sk, cr.tok).ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
+					t.Fatalf("session %d on %s: %v", n, nd.Endpoint, err)
+				}
+			}
+		}
+		n++
+	}
+	if n != workers*each {
+		t.Fatalf("%d sessions", n)
+	}
+	// One connection per change and per poll would be several hundred.
+	if d := dialed() - before; d > 3*workers+20 {
+		t.Fatalf("%d cluster connections dialed for %d changes", d, workers*each)
+	}
+}

@@ -481,6 +481,9 @@ func (n *Node) Reload() error {
 // RaftSnapshot makes Raft write a snapshot of the replicated state now.
 func (n *Node) RaftSnapshot() error { return n.raft.Snapshot() }
 
+// ClusterStats are the cluster port's connection counters.
+func (n *Node) ClusterStats() transport.Stats { return n.cluster.mux.Stats() }
+
 // ClusterAddr is the cluster (Raft) listener's address.
 func (n *Node) ClusterAddr() string { return n.raft.Addr() }
 
