@@ -501,6 +501,7 @@ func (d *localDrive) pebbleOptions(bad *atomic.Bool) *pebble.Options {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{d: d, bad: bad},
 	}
+	o.WALMinSyncInterval = func() time.Duration { return walMinSyncInterval }
 	// A PUT of a new key looks the key up on every drive (the quorum read,
 	// then the compare-and-swap): without filters each lookup of an absent
 	// key reads an index and a data block of every sstable it could be in.
@@ -518,6 +519,14 @@ func (d *localDrive) pebbleOptions(bad *atomic.Bool) *pebble.Options {
 	o.EnsureDefaults()
 	return o
 }
+
+// walMinSyncInterval spaces the WAL syncs of a drive's metadata store:
+// a synced write that comes sooner after the previous sync waits for the
+// rest of the interval, and shares the sync with every write that arrives
+// meanwhile. A lone write does not wait. Under 32 concurrent 4 KiB PUTs
+// this took a third off the node's CPU per PUT (fewer fdatasyncs, each
+// costing ext4 journal work) and raised the rate by half (PERFORMANCE.md).
+const walMinSyncInterval = time.Millisecond
 
 // goOffline closes the drive after err; in-flight operations finish first.
 func (d *localDrive) goOffline(err error) {
