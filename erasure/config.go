@@ -29,6 +29,7 @@ const (
 	DefaultInlineThreshold  = 128 << 10
 	DefaultMinPartSize      = 5 << 20
 	DefaultMetaCacheSize    = 256 << 20
+	DefaultBufferedPrefix   = 1 << 20
 	DefaultMetaMemTableSize = 32 << 20
 	DefaultHealthInterval   = 5 * time.Second
 	DefaultRemoteTimeout    = 5 * time.Second
@@ -103,6 +104,22 @@ type Config struct {
 	// Sync makes writes durable (fsync / synced commits) before they are
 	// acknowledged (default true).
 	Sync bool
+	// BufferedIO, when true, writes shard files through the page cache
+	// (plain write(2)). Default false: on Linux they are written with
+	// O_DIRECT, from aligned buffers, which saves the kernel's copy of
+	// every byte into the page cache (most of a large PUT's CPU); a drive
+	// whose file system refuses O_DIRECT falls back to buffered writes by
+	// itself. Reads always go through the page cache; with O_DIRECT a new
+	// object's pages are cached by its first read instead of its write,
+	// which makes cached GETs cost more CPU (DESIGN.md, "Shard files:
+	// O_DIRECT"). Inline objects and metadata are not affected.
+	BufferedIO bool
+	// BufferedPrefix is how many bytes at the start of every shard file
+	// are still written through the page cache when O_DIRECT is on
+	// (rounded up to 4 KiB; default 1 MiB, i.e. objects up to about
+	// k MiB stay page-cache friendly for the GETs that follow their PUT;
+	// negative: none).
+	BufferedPrefix int64
 	// Chown, when true and the process runs as root, makes each object's
 	// shard files and folders owned by the object's UID/GID.
 	Chown bool
@@ -150,6 +167,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MetaCacheSize == 0 {
 		c.MetaCacheSize = DefaultMetaCacheSize
+	}
+	if c.BufferedPrefix == 0 {
+		c.BufferedPrefix = DefaultBufferedPrefix
 	}
 	if c.MetaMemTableSize == 0 {
 		c.MetaMemTableSize = DefaultMetaMemTableSize

@@ -169,6 +169,15 @@ type driveOptions struct {
 	cache    *pebble.Cache
 	memtable int
 	logger   *slog.Logger
+	// buffered writes shard files through the page cache, never with
+	// O_DIRECT (Config.BufferedIO; see direct_linux.go).
+	buffered bool
+	// bufferedPrefix is the start of each shard file written through the
+	// page cache even with O_DIRECT (Config.BufferedPrefix).
+	bufferedPrefix int64
+	// openFile opens shard files for writing; nil means os.OpenFile
+	// (tests inject failures).
+	openFile func(name string, flag int, perm os.FileMode) (*os.File, error)
 }
 
 // dbHandle reference-counts a pebble DB so a drive can be closed (when it
@@ -213,6 +222,7 @@ type localDrive struct {
 
 	h        atomic.Pointer[dbHandle]
 	poisoned atomic.Bool // pebble hit a fatal error: never trust this DB again
+	noDirect atomic.Bool // the file system refused O_DIRECT: write shards buffered
 
 	mu      sync.Mutex // serializes open/close/check
 	id      string
@@ -924,7 +934,7 @@ func (d *localDrive) createShard(dir id16, name string, o createOpts) (shardWrit
 		w.tmp = w.final + ".heal-" + hex.EncodeToString(randomBytes(4))
 		path = w.tmp
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	f, direct, err := d.openShardFile(path)
 	if err != nil {
 		d.ioFailed(err)
 		return nil, err
@@ -936,6 +946,9 @@ func (d *localDrive) createShard(dir id16, name string, o createOpts) (shardWrit
 		_ = f.Chown(int(o.uid), int(o.gid))
 	}
 	w.f = f
+	if direct {
+		return newDirectShardWriter(w, d.o.bufferedPrefix), nil
+	}
 	return w, nil
 }
 
@@ -952,6 +965,13 @@ func (w *localShardWriter) commit(sync bool) error {
 	if sync {
 		err = w.f.Sync()
 	}
+	return w.place(sync, err)
+}
+
+// place finishes a commit once the file's data is written (and synced
+// when sync; err is the error of doing so): it closes the file, renames it
+// into place, fsyncs the folders, and on any error removes the file.
+func (w *localShardWriter) place(sync bool, err error) error {
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}

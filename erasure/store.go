@@ -90,7 +90,8 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.MetaCacheSize > 0 {
 		s.cache = pebble.NewCache(cfg.MetaCacheSize)
 	}
-	dopts := &driveOptions{sync: cfg.Sync, cache: s.cache, memtable: cfg.MetaMemTableSize, logger: s.log}
+	dopts := &driveOptions{sync: cfg.Sync, cache: s.cache, memtable: cfg.MetaMemTableSize, logger: s.log, buffered: cfg.BufferedIO,
+		bufferedPrefix: max(cfg.BufferedPrefix, 0)}
 
 	eps := cfg.endpoints()
 	sizes := setSizes(len(eps))
