@@ -55,6 +55,9 @@ type ErasureConfig struct {
 	// MetaMemTableSize is each drive's metadata memtable in bytes (0 = the
 	// erasure default, 32 MiB).
 	MetaMemTableSize int `toml:"meta_memtable_size"`
+	// BufferedIO writes shard files through the page cache instead of
+	// with O_DIRECT (past their first MiB). Default false.
+	BufferedIO bool `toml:"buffered_io"`
 	// Sync makes every acknowledged write durable (fsync). Default true.
 	Sync bool `toml:"sync"`
 }

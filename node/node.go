@@ -106,6 +106,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Erasure.MetaMemTableSize != 0 {
 		ec.MetaMemTableSize = cfg.Erasure.MetaMemTableSize
 	}
+	ec.BufferedIO = cfg.Erasure.BufferedIO
 	ec.Sync = cfg.Erasure.Sync
 	ec.Chown = cfg.ChownObjects
 	ec.Logger = lg.With("component", "erasure")
