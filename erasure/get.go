@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -34,8 +35,9 @@ type shardSource struct {
 	drive  shardStore // nil: no drive holds this shard of the version
 	inline []byte     // inline shard stream
 	file   shardReader
-	part   int  // part index file is open for
-	bad    bool // missing or failed a checksum: do not use again
+	mapped []byte // file's read-only mapping (mmap_linux.go), or nil
+	part   int    // part index file is open for
+	bad    bool   // missing or failed a checksum: do not use again
 	okBlk  int64
 }
 
@@ -56,6 +58,7 @@ type Object struct {
 	metaBuf     *[]byte
 	leased      bool
 	heal        bool
+	mapped      bool // some shard file was mapped (reads guard against faults)
 	closed      bool
 	rangeCalled bool
 	reader      objectReader
@@ -196,10 +199,7 @@ func (o *Object) Close() error {
 	o.closed = true
 	o.reader.releaseBuf()
 	for i := range o.src {
-		if f := o.src[i].file; f != nil {
-			_ = f.Close()
-			o.src[i].file = nil
-		}
+		o.src[i].closeFile()
 	}
 	if o.leased {
 		o.s.leases.release(o.rec.dataDir)
@@ -258,7 +258,30 @@ func (r *objectReader) releaseBuf() {
 }
 
 // Read implements io.Reader.
-func (r *objectReader) Read(p []byte) (int, error) {
+// Read and WriteTo serve bytes of mapped shard files (mmap_linux.go) when
+// the object has some: a page that cannot be read from the device then
+// faults in user code (copies, decoding, buffered writes), which the
+// guard turns into a read error instead of a crash of the process.
+func (r *objectReader) Read(p []byte) (n int, err error) {
+	if r.o != nil && r.o.mapped {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer r.faultGuard(&err)
+	}
+	return r.read(p)
+}
+
+// faultGuard recovers a memory fault (and only that) into *err.
+func (r *objectReader) faultGuard(err *error) {
+	if e := recover(); e != nil {
+		if _, fault := e.(interface{ Addr() uintptr }); !fault {
+			panic(e)
+		}
+		r.err = fmt.Errorf("%w: a mapped shard file could not be read: %v", ErrCorrupt, e)
+		*err = r.err
+	}
+}
+
+func (r *objectReader) read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -289,7 +312,15 @@ func (r *objectReader) Read(p []byte) (int, error) {
 
 // WriteTo implements io.WriterTo: it writes the range's bytes straight from
 // the verified shard blocks (no intermediate copy).
-func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
+func (r *objectReader) WriteTo(w io.Writer) (n int64, err error) {
+	if r.o != nil && r.o.mapped {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer r.faultGuard(&err)
+	}
+	return r.writeTo(w)
+}
+
+func (r *objectReader) writeTo(w io.Writer) (int64, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -455,16 +486,29 @@ func (r *objectReader) readShard(i int, b int64, ss int) ([]byte, bool) {
 		if !r.openSrc(i) {
 			return nil, false
 		}
-		r.ensureStripe()
-		slot := hashLen + lay.shardLen(lay.blockSize)
-		blk = (*r.stripe)[i*slot : i*slot+hashLen+ss]
-		if n, err := src.file.ReadAt(blk, lay.blockOffset(b)); n != len(blk) {
-			_ = err
-			src.bad, o.heal = true, true
-			return nil, false
+		if m := src.mapped; m != nil {
+			off := lay.blockOffset(b)
+			if off+int64(hashLen+ss) > int64(len(m)) {
+				src.bad, o.heal = true, true
+				return nil, false
+			}
+			blk = m[off : off+int64(hashLen+ss) : off+int64(hashLen+ss)]
+			if checkMapped(blk) {
+				return blk[hashLen:], true
+			}
+			blk = nil // a mismatch or an unreadable page: reported below
+		} else {
+			r.ensureStripe()
+			slot := hashLen + lay.shardLen(lay.blockSize)
+			blk = (*r.stripe)[i*slot : i*slot+hashLen+ss]
+			if n, err := src.file.ReadAt(blk, lay.blockOffset(b)); n != len(blk) {
+				_ = err
+				src.bad, o.heal = true, true
+				return nil, false
+			}
 		}
 	}
-	if binary.LittleEndian.Uint64(blk) != xxhash.Sum64(blk[hashLen:]) {
+	if blk == nil || !blockHashOK(blk) {
 		o.s.log.Warn("erasure: shard checksum mismatch", "bucket", o.bucket, "key", o.key,
 			"shard", i, "block", b, "drive", src.drive.name())
 		src.bad, o.heal = true, true
@@ -484,10 +528,7 @@ func (r *objectReader) openSrc(i int) bool {
 	if src.file != nil && src.part == r.pi {
 		return true
 	}
-	if src.file != nil {
-		_ = src.file.Close()
-		src.file = nil
-	}
+	src.closeFile()
 	part := &o.parts[r.pi]
 	f, err := src.drive.openShard(o.rec.dataDir, partFileName(part.number, part.fileID))
 	if err != nil {
@@ -495,7 +536,29 @@ func (r *objectReader) openSrc(i int) bool {
 		return false
 	}
 	src.file, src.part = f, r.pi
+	if src.drive.local() {
+		if src.mapped = mapShard(f); src.mapped != nil {
+			o.mapped = true
+		}
+	}
 	return true
+}
+
+// closeFile closes the shard file and its mapping, if open.
+func (src *shardSource) closeFile() {
+	if src.mapped != nil {
+		unmapShard(src.mapped)
+		src.mapped = nil
+	}
+	if src.file != nil {
+		_ = src.file.Close()
+		src.file = nil
+	}
+}
+
+// blockHashOK checks a block's [hash][bytes].
+func blockHashOK(blk []byte) bool {
+	return binary.LittleEndian.Uint64(blk) == xxhash.Sum64(blk[hashLen:])
 }
 
 // shardPrefetcher is a shardReader that can fetch ahead (a remote
