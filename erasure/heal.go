@@ -257,6 +257,14 @@ func (s *Store) Heal(ctx context.Context, bucket, key string) error {
 	var errs []error
 	for i := 0; i < n; i++ {
 		if sv2.offline[i] || !(bad[i] || p2.dirty[i]) {
+			// A drive that went offline since the rebuild keeps its bad
+			// shard for the next pass: close and remove what was rebuilt
+			// for it (a .heal- file and an open descriptor otherwise).
+			for _, w := range writers[i] {
+				if w != nil {
+					w.abort()
+				}
+			}
 			continue
 		}
 		ok := true
