@@ -35,6 +35,7 @@ const (
 	rpcIdleTimeout  = 60 * time.Second // callee: close a connection idle this long
 	rpcPoolIdle     = 30 * time.Second // caller: do not reuse a connection idle longer
 	rpcPoolPerPeer  = 128              // caller: idle connections kept per peer
+	rpcDialsPerPeer = 8                // caller: dials (handshakes) in progress per peer
 	rpcWaitMax      = time.Second      // callee: longest wait of an rpcWaitApplied
 	rpcCallDeadline = 30 * time.Second // a call without a context deadline
 )
@@ -55,8 +56,31 @@ type clusterNet struct {
 // (thousands of AssumeRoles per second) a connection per call made the
 // peers refuse handshakes.
 type rpcPool struct {
-	mu   sync.Mutex
-	idle map[string][]pooledConn
+	mu    sync.Mutex
+	idle  map[string][]pooledConn
+	dials map[string]chan struct{} // per peer, rpcDialsPerPeer slots
+}
+
+// dialSlot takes one of addr's dial slots (a burst of calls on an empty
+// pool would otherwise open as many handshakes at once, more than a peer
+// accepts from one host); release it with the returned func.
+func (p *rpcPool) dialSlot(ctx context.Context, addr string) (func(), error) {
+	p.mu.Lock()
+	if p.dials == nil {
+		p.dials = map[string]chan struct{}{}
+	}
+	sem := p.dials[addr]
+	if sem == nil {
+		sem = make(chan struct{}, rpcDialsPerPeer)
+		p.dials[addr] = sem
+	}
+	p.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 type pooledConn struct {
@@ -241,8 +265,18 @@ func (cn *clusterNet) call(ctx context.Context, addr string, op byte, payload []
 		c := cn.pool.get(addr)
 		pooled := c != nil
 		if !pooled {
-			var err error
-			if c, err = cn.mux.Dial(ctx, addr, transport.TagRPC); err != nil {
+			release, err := cn.pool.dialSlot(ctx, addr)
+			if err != nil {
+				return err
+			}
+			// Another call may have returned a connection meanwhile.
+			if c = cn.pool.get(addr); c != nil {
+				pooled = true
+			} else {
+				c, err = cn.mux.Dial(ctx, addr, transport.TagRPC)
+			}
+			release()
+			if err != nil {
 				return err
 			}
 		}

@@ -206,7 +206,8 @@ func TestClusterStatusAndMembership(t *testing.T) {
 // TestClusterConcurrentAssumeRole: many AssumeRoles at once through a
 // follower all succeed, each session works on every node the moment it is
 // returned, and the cluster port reuses its connections (forwarding and
-// the propagation wait do not dial per change).
+// the propagation wait do not dial per change, and a burst does not dial
+// more at once than the leader accepts).
 func TestClusterConcurrentAssumeRole(t *testing.T) {
 	c := nodetest.StartCluster(t, 3)
 	ctx := context.Background()
@@ -228,7 +229,9 @@ func TestClusterConcurrentAssumeRole(t *testing.T) {
 		return d
 	}
 	before := dialed()
-	const workers, each = 16, 12
+	// More concurrent forwards than a node accepts handshakes from one host
+	// (32): the callers' dials must queue, not be refused.
+	const workers, each = 48, 4
 	sc := stsClient(t, f[0], "bob", "Bob-Pass-123", "")
 	type cred struct{ ak, sk, tok string }
 	out := make(chan cred, workers*each)
@@ -274,5 +277,10 @@ func TestClusterConcurrentAssumeRole(t *testing.T) {
 	// One connection per change and per poll would be several hundred.
 	if d := dialed() - before; d > 3*workers+20 {
 		t.Fatalf("%d cluster connections dialed for %d changes", d, workers*each)
+	}
+	for _, nd := range c.Nodes {
+		if st := nd.Node.ClusterStats(); st.RejectedOverload != 0 {
+			t.Fatalf("%s refused %d cluster handshakes as overload", nd.Endpoint, st.RejectedOverload)
+		}
 	}
 }
