@@ -644,7 +644,13 @@ func (d *localDrive) acquire() (*dbHandle, error) {
 	return h, nil
 }
 
-func (d *localDrive) metaGet(key, dst []byte) ([]byte, error) {
+func (d *localDrive) metaGet(key, dst []byte) ([]byte, error) { return d.get(key, dst, true) }
+
+// metaGetNoMemo is metaGet for reads that no conditional write follows
+// (GETs): it leaves the stripe's memo alone, saving the value's hash.
+func (d *localDrive) metaGetNoMemo(key, dst []byte) ([]byte, error) { return d.get(key, dst, false) }
+
+func (d *localDrive) get(key, dst []byte, memo bool) ([]byte, error) {
 	h, err := d.acquire()
 	if err != nil {
 		return dst, err
@@ -655,13 +661,17 @@ func (d *localDrive) metaGet(key, dst []byte) ([]byte, error) {
 	v, closer, err := h.db.Get(key)
 	if err != nil {
 		if errors.Is(err, pebble.ErrNotFound) {
-			d.remember(h, st, seq, rseq, key, false, nil)
+			if memo {
+				d.remember(h, st, seq, rseq, key, false, nil)
+			}
 			return dst, errNotFound
 		}
 		go d.ioFailed(err)
 		return dst, err
 	}
-	d.remember(h, st, seq, rseq, key, true, v)
+	if memo {
+		d.remember(h, st, seq, rseq, key, true, v)
+	}
 	dst = append(dst, v...)
 	closer.Close()
 	return dst, nil

@@ -470,4 +470,13 @@ func TestMetaApplyMemo(t *testing.T) {
 	}
 	apply(errConflict, metaOp{key: k, value: []byte("y"), cas: true, old: []byte("mine")})
 	apply(nil, metaOp{key: k, value: []byte("y"), cas: true})
+
+	// A read for a GET leaves no memo behind.
+	apply(nil, metaOp{key: other, value: []byte("w")})
+	if _, err := d.metaGetNoMemo(k, nil); err != nil {
+		t.Fatal(err)
+	}
+	if known, _ := d.memoMatch(h, st, &metaOp{key: k, cas: true, old: []byte("y")}); known {
+		t.Fatal("metaGetNoMemo left a memo")
+	}
 }

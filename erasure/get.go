@@ -89,6 +89,7 @@ func (s *Store) openObject(bucket, key string, lease bool) (*Object, error) {
 
 	lk := s.keyLock(h)
 	lk.RLock()
+	sc.sv.noMemo = true
 	s.readValues(set, sc.key, o.metaBuf, &sc.sv)
 	p := &sc.p
 	pickVersion(set, &sc.sv, p)

@@ -538,6 +538,17 @@ type setValues struct {
 	vals    [MaxSetDrives][]byte
 	missing [MaxSetDrives]bool
 	offline [MaxSetDrives]bool
+	// noMemo (set by the caller): no conditional write follows this read,
+	// so local drives need not remember it (localDrive.metaGetNoMemo).
+	noMemo bool
+}
+
+// getValue reads key from d for readValues.
+func (sv *setValues) getValue(d shardStore, key, dst []byte) ([]byte, error) {
+	if ld, ok := d.(*localDrive); ok && sv.noMemo {
+		return ld.metaGetNoMemo(key, dst)
+	}
+	return d.metaGet(key, dst)
 }
 
 func (s *Store) readValues(set *erasureSet, mkey []byte, buf *[]byte, sv *setValues) {
@@ -550,7 +561,7 @@ func (s *Store) readValues(set *erasureSet, mkey []byte, buf *[]byte, sv *setVal
 	for i, d := range set.drives {
 		offs[i] = len(b)
 		var err error
-		b, err = d.metaGet(mkey, b)
+		b, err = sv.getValue(d, mkey, b)
 		sv.missing[i] = errors.Is(err, errNotFound)
 		sv.offline[i] = err != nil && !sv.missing[i]
 		if err != nil {
@@ -603,7 +614,7 @@ func (s *Store) readValuesParallel(set *erasureSet, mkey []byte, buf *[]byte, sv
 	}
 	for i, d := range set.drives { // local ones meanwhile
 		if d.local() {
-			vals[i], errs[i] = d.metaGet(mkey, nil)
+			vals[i], errs[i] = sv.getValue(d, mkey, nil)
 		}
 	}
 	wg.Wait()
