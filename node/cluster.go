@@ -178,7 +178,6 @@ func (cn *clusterNet) serveRPC(ln net.Listener) {
 func (cn *clusterNet) handleRPC(c net.Conn) {
 	defer c.Close()
 	var hdr [5]byte
-	var payload []byte
 	for {
 		_ = c.SetDeadline(time.Now().Add(rpcIdleTimeout))
 		if _, err := io.ReadFull(c, hdr[:1]); err != nil {
@@ -192,10 +191,9 @@ func (cn *clusterNet) handleRPC(c net.Conn) {
 		if n > maxRPCPayload {
 			return
 		}
-		if cap(payload) < int(n) {
-			payload = make([]byte, n)
-		}
-		payload = payload[:n]
+		// A fresh buffer per request: an applied command keeps its bytes
+		// (Raft's log entry is the payload), so it must not be reused.
+		payload := make([]byte, n)
 		if _, err := io.ReadFull(c, payload); err != nil {
 			return
 		}

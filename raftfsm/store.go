@@ -269,11 +269,18 @@ func Open(cfg Config) (*Store, error) {
 			}
 		}
 	}
-	// No raft.NewLogCache in front of the log store: with it, a follower
-	// that caught up through AppendEntries applied corrupted entries (the
-	// cached entries share buffers the transport reuses), seen as a panic
-	// on an undecodable command in the cluster tests.
-	r, err := raft.NewRaft(rc, fsm, logStore, logStore, snaps, transport)
+	// The leader reads every entry back to send it to the followers: keep
+	// the recent ones in memory instead of reading them from bolt. The
+	// cache keeps the *raft.Log given to Apply, so a command's bytes must
+	// never be reused by the caller (node's RPC server once did, and a
+	// follower applied another request's bytes).
+	logs, err := raft.NewLogCache(1024, logStore)
+	if err != nil {
+		transport.Close()
+		logStore.Close()
+		return nil, fmt.Errorf("raftfsm: log cache: %w", err)
+	}
+	r, err := raft.NewRaft(rc, fsm, logs, logStore, snaps, transport)
 	if err != nil {
 		transport.Close()
 		logStore.Close()
