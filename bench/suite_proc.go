@@ -193,19 +193,24 @@ func startNode(ctx context.Context, cfg *SuiteConfig, dir string, log *slog.Logg
 	}
 	s.proc = c
 	log.Info("node started", "pid", c.cmd.Process.Pid, "endpoint", s.endpoint, "log", c.logPath)
-	if err := waitUp(ctx, c, time.Minute, func() bool {
-		resp, err := http.Get(s.endpoint + "/_tessera/health/ready")
+	if err := waitUp(ctx, c, time.Minute, nodeReady(s.endpoint)); err != nil {
+		_ = c.stop(10 * time.Second)
+		return nil, err
+	}
+	return s, nil
+}
+
+// nodeReady is the probe of a node's readiness endpoint for waitUp.
+func nodeReady(endpoint string) func() bool {
+	return func() bool {
+		resp, err := http.Get(endpoint + "/_tessera/health/ready")
 		if err != nil {
 			return false
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}); err != nil {
-		_ = c.stop(10 * time.Second)
-		return nil, err
 	}
-	return s, nil
 }
 
 // startCluster starts a cluster of n `tessera server` processes (one
@@ -263,16 +268,7 @@ func startCluster(ctx context.Context, cfg *SuiteConfig, dir string, n int, log 
 		}
 	}
 	for i, c := range append([]*child{srv.proc}, srv.more...) {
-		ep := "http://" + listen[i]
-		if err := waitUp(ctx, c, 2*time.Minute, func() bool {
-			resp, err := http.Get(ep + "/_tessera/health/ready")
-			if err != nil {
-				return false
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		}); err != nil {
+		if err := waitUp(ctx, c, 2*time.Minute, nodeReady("http://"+listen[i])); err != nil {
 			return nil, err
 		}
 	}
