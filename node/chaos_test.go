@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,6 +74,12 @@ func TestChaosIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ackedObjects []string // written and acknowledged
+	// down marks a node being restarted; the traffic goroutines read it
+	// instead of the nodetest.Node fields Restart rewrites.
+	down := map[*nodetest.Node]*atomic.Bool{}
+	for _, n := range c.Nodes {
+		down[n] = new(atomic.Bool)
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	// S3 traffic: PUTs through every node in turn; each acknowledged object
@@ -87,7 +94,7 @@ func TestChaosIdentity(t *testing.T) {
 			default:
 			}
 			n := c.Nodes[i%len(c.Nodes)]
-			if n.Node == nil {
+			if down[n].Load() {
 				continue
 			}
 			key := fmt.Sprintf("obj-%d", i)
@@ -116,7 +123,7 @@ func TestChaosIdentity(t *testing.T) {
 				default:
 				}
 				n := c.Nodes[(i+w)%len(c.Nodes)]
-				if n.Node == nil {
+				if down[n].Load() {
 					continue
 				}
 				ac := admin.NewClient(n.Endpoint, n.AccessKey, n.SecretKey, nil)
@@ -150,7 +157,7 @@ func TestChaosIdentity(t *testing.T) {
 				stateMu.Unlock()
 				// The moment the delete returned, no serving node accepts it.
 				for _, m := range c.Nodes {
-					if m.Node == nil {
+					if down[m].Load() {
 						continue
 					}
 					err := listBuckets(t, m, name, "Chaos-Pass-1")
@@ -179,7 +186,9 @@ func TestChaosIdentity(t *testing.T) {
 			isolate(victim, true)
 		case 1:
 			t.Logf("restart %s", ids[victim])
+			down[victim].Store(true)
 			victim.Restart(t)
+			down[victim].Store(false)
 		}
 		time.Sleep(time.Duration(200+rng.Intn(1000)) * time.Millisecond)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tessera-s3/tessera/admin"
@@ -43,8 +44,10 @@ const (
 // clusterNet owns the node's cluster port: the authenticated mux that
 // carries Raft and the node-to-node RPCs.
 type clusterNet struct {
-	mux   *transport.Mux
-	store func() *raftfsm.Store // set once Raft is open
+	mux *transport.Mux
+	// raft is the node's Raft store once it is open (RPCs from peers can
+	// arrive while the node is still starting).
+	raft  atomic.Pointer[raftfsm.Store]
 	node  *Node
 	wg    sync.WaitGroup
 	pool  rpcPool
@@ -150,7 +153,7 @@ func openClusterNet(cfg *Config, clusterKey []byte, n *Node) (*clusterNet, error
 	if err != nil {
 		return nil, fmt.Errorf("cluster port %s: %w", cfg.ClusterListen, err)
 	}
-	cn := &clusterNet{mux: mux, store: func() *raftfsm.Store { return n.raft }, node: n}
+	cn := &clusterNet{mux: mux, node: n}
 	cn.wg.Add(1)
 	go cn.serveRPC(mux.Listener(transport.TagRPC))
 	return cn, nil
@@ -212,7 +215,7 @@ func (cn *clusterNet) handleRPC(c net.Conn) {
 
 // serveRPC1 answers one request; ok false drops the connection.
 func (cn *clusterNet) serveRPC1(op byte, payload []byte) (out any, ok bool) {
-	st := cn.store()
+	st := cn.raft.Load()
 	if st == nil {
 		return nil, false
 	}

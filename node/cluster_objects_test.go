@@ -116,7 +116,16 @@ func clusterObjects(t *testing.T, nodes int) {
 	if err != nil || !res.Finished || res.Healed < len(want) || lines < 1 {
 		t.Fatalf("heal: %+v after %d lines: %v", res, lines, err)
 	}
+	// Stop another follower (stopping the leader would leave the rest
+	// refusing requests until they elect a new one, which this test does
+	// not wait for).
 	other := up[0]
+	for _, n := range up {
+		if !n.Node.IsLeader() {
+			other = n
+			break
+		}
+	}
 	other.Stop(t)
 	var rest []*nodetest.Node
 	for _, n := range c.Nodes {

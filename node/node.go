@@ -163,6 +163,7 @@ func New(cfg Config) (*Node, error) {
 	if n.raft, err = raftfsm.Open(rc); err != nil {
 		return n.fail(fmt.Errorf("start raft: %w", err))
 	}
+	n.cluster.raft.Store(n.raft)
 
 	auth := newIdentities(root, n.raft, sealer, cfg.Region, cfg.Now, cfg.CredentialNow)
 	auth.leaseOK = n.leaseValid

@@ -163,8 +163,12 @@ func (n *Node) startErr() error {
 		return err
 	}
 	n.Node = nd
-	n.addr = nd.Addr()
-	n.Endpoint = "http://" + n.addr
+	// A restarted node keeps its address: leave the fields alone then, as
+	// tests may read them from other goroutines meanwhile.
+	if a := nd.Addr(); n.addr != a {
+		n.addr = a
+		n.Endpoint = "http://" + a
+	}
 	return nil
 }
 
