@@ -8,7 +8,7 @@ PKGS      := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test test-unit fuzz-short fuzz e2e cluster cluster-stop chaos bench lint deploy-check clean
+.PHONY: help build run test test-unit race fuzz-short fuzz e2e cluster cluster-stop chaos bench lint deploy-check clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,9 @@ test: test-unit fuzz-short e2e ## the whole suite: unit and client tests, short 
 
 test-unit: ## Go tests (aws-sdk-go-v2 client tests, fault tests, allocation tests)
 	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+race: ## Go tests under the race detector (slower; not part of make test)
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
 fuzz-short: ## run every fuzz target for FUZZTIME (default 5s)
 	@./scripts/fuzz.sh $(FUZZTIME)
