@@ -308,6 +308,17 @@ type faultyDrive struct {
 	failCreate atomic.Bool
 	applyLeft  atomic.Int32 // with failAfter: applies that still succeed
 	failAfter  atomic.Bool
+	failGet    atomic.Bool // metaGet fails: the drive looks offline to reads
+	// offlineAfterCreate: the drive looks offline (failGet) once a shard
+	// file was created on it.
+	offlineAfterCreate atomic.Bool
+}
+
+func (d *faultyDrive) metaGet(key, dst []byte) ([]byte, error) {
+	if d.failGet.Load() {
+		return dst, errInjected
+	}
+	return d.shardStore.metaGet(key, dst)
 }
 
 func (d *faultyDrive) metaApply(ops []metaOp, sync bool) error {
@@ -324,7 +335,51 @@ func (d *faultyDrive) createShard(dir id16, name string, o createOpts) (shardWri
 	if d.failCreate.Load() {
 		return nil, errInjected
 	}
-	return d.shardStore.createShard(dir, name, o)
+	w, err := d.shardStore.createShard(dir, name, o)
+	if err == nil && d.offlineAfterCreate.Load() {
+		d.failGet.Store(true)
+	}
+	return w, err
+}
+
+// TestHealDriveOfflineBeforeCommit: a drive that goes offline between the
+// rebuild of its shard and the commit keeps its bad shard for the next
+// pass, and what was rebuilt for it is removed (no .heal- file left).
+func TestHealDriveOfflineBeforeCommit(t *testing.T) {
+	cfg := smallBlocks(testConfig(t, 6)) // 4+2
+	s := openStore(t, cfg)
+	rng := rand.New(rand.NewSource(23))
+	data := randBytes(rng, 3*cfg.BlockSize+11)
+	mustPut(t, s, "b", "k", data)
+	di := driveWithShard(s, "b", "k", 5) // parity: GETs do not read it
+	f := shardFile(t, cfg.Drives[di])
+	orig, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, f, hashLen+1)
+	fds := injectFaults(s)
+	fds[di].offlineAfterCreate.Store(true)
+	if err := s.Heal(context.Background(), "b", "k"); err != nil {
+		t.Fatalf("heal: %v", err)
+	}
+	if !fds[di].failGet.Load() {
+		t.Fatal("no shard was rebuilt for the corrupt drive")
+	}
+	left, _ := filepath.Glob(filepath.Join(cfg.Drives[di], "data", "*", "*", "*.heal-*"))
+	if len(left) != 0 {
+		t.Fatalf("rebuilt shards left behind: %v", left)
+	}
+	// Back online: the next pass repairs it.
+	fds[di].offlineAfterCreate.Store(false)
+	fds[di].failGet.Store(false)
+	if err := s.Heal(context.Background(), "b", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(f); !bytes.Equal(got, orig) {
+		t.Fatal("the corrupt parity shard was not repaired once its drive was back")
+	}
+	checkGet(t, s, "b", "k", data)
 }
 
 func injectFaults(s *Store) []*faultyDrive {
