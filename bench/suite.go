@@ -275,8 +275,11 @@ type SuiteRun struct {
 	// Machine is how the whole machine's CPU time was spent during
 	// Window (/proc/stat), as fractions of all cores.
 	Machine MachineCPU `json:"machine"`
-	// Profile is the path of the server's CPU profile, when taken.
+	// Profile is the path of the server's CPU profile, when taken (of
+	// the first node, for a cluster).
 	Profile string `json:"profile,omitempty"`
+	// MoreProfiles are the CPU profiles of a cluster's other nodes.
+	MoreProfiles []string `json:"more_profiles,omitempty"`
 }
 
 // MachineCPU splits the machine's CPU time into fractions of all cores.
@@ -649,8 +652,8 @@ func (s *suite) load(ctx context.Context, step, kind string, srv *server, c Conf
 		cpuOK     bool
 		m0        procStat
 		profDone  chan error
-		profPath  string
-		profStart = s.cfg.ProfileDir != "" && kind == "node" && srv.pprof != ""
+		profPaths []string
+		profStart = s.cfg.ProfileDir != "" && kind != "noop" && srv.pprof != ""
 	)
 	progress := func(Snapshot) {
 		if started {
@@ -661,10 +664,18 @@ func (s *suite) load(ctx context.Context, step, kind string, srv *server, c Conf
 		cpu0, cpuOK = srv.cpu()
 		m0, _ = readProcStat()
 		if profStart {
-			profPath = filepath.Join(s.cfg.ProfileDir, step+".pprof")
+			addrs := append([]string{srv.pprof}, srv.morePprof...)
 			secs := max(1, int((c.Duration-c.Interval)/time.Second))
-			profDone = make(chan error, 1)
-			go func() { profDone <- fetchProfile(ctx, srv.pprof, secs, profPath) }()
+			profDone = make(chan error, len(addrs))
+			for i, addr := range addrs {
+				name := step + ".pprof"
+				if len(addrs) > 1 {
+					name = fmt.Sprintf("%s-node%d.pprof", step, i+1)
+				}
+				path := filepath.Join(s.cfg.ProfileDir, name)
+				profPaths = append(profPaths, path)
+				go func() { profDone <- fetchProfile(ctx, addr, secs, path) }()
+			}
 		}
 	}
 	res, err := Run(ctx, c, progress)
@@ -681,10 +692,15 @@ func (s *suite) load(ctx context.Context, step, kind string, srv *server, c Conf
 		}
 	}
 	if profDone != nil {
-		if perr := <-profDone; perr != nil {
-			s.log.Warn("CPU profile", "step", step, "err", perr)
-		} else {
-			run.Profile = profPath
+		ok := true
+		for range profPaths {
+			if perr := <-profDone; perr != nil {
+				s.log.Warn("CPU profile", "step", step, "err", perr)
+				ok = false
+			}
+		}
+		if ok {
+			run.Profile, run.MoreProfiles = profPaths[0], profPaths[1:]
 		}
 	}
 	run.Result = res

@@ -28,8 +28,9 @@ type server struct {
 	proc  *child      // nil unless a child process
 	more  []*child    // the other nodes of a cluster the suite started
 	noop  *NoopServer // in-process no-op server
-	// moreEndpoints are the other nodes' S3 endpoints (a cluster).
-	moreEndpoints []string
+	// moreEndpoints are the other nodes' S3 endpoints (a cluster), and
+	// morePprof their pprof addresses (when profiled).
+	moreEndpoints, morePprof []string
 }
 
 // cpu is the server process's CPU time so far; false when it is not a
@@ -255,16 +256,26 @@ func startCluster(ctx context.Context, cfg *SuiteConfig, dir string, n int, log 
 			"TESSERA_CLUSTER_SECRET=" + hex.EncodeToString(secret), "TESSERA_REGION=" + cfg.Region,
 			"TESSERA_SYNC=true", "TESSERA_LOG_LEVEL=warn", "TESSERA_DRAIN_DELAY=0s",
 		}
+		pprof := ""
+		if cfg.ProfileDir != "" {
+			if pprof, err = freePort(); err != nil {
+				return nil, err
+			}
+			env = append(env, "TESSERA_PPROF="+pprof)
+		}
 		c, err := startChild(cfg.Binary, []string{"server", "--config", path}, childEnv(append(env, cfg.NodeEnv...)...),
 			filepath.Join(cfg.DataDir, fmt.Sprintf("cluster-node%d.log", i+1)))
 		if err != nil {
 			return nil, err
 		}
 		if i == 0 {
-			srv.proc, srv.endpoint = c, "http://"+listen[i]
+			srv.proc, srv.endpoint, srv.pprof = c, "http://"+listen[i], pprof
 		} else {
 			srv.more = append(srv.more, c)
 			srv.moreEndpoints = append(srv.moreEndpoints, "http://"+listen[i])
+			if pprof != "" {
+				srv.morePprof = append(srv.morePprof, pprof)
+			}
 		}
 	}
 	for i, c := range append([]*child{srv.proc}, srv.more...) {

@@ -116,10 +116,11 @@ func (r *SuiteResult) WriteTable(w io.Writer) error {
 		for _, run := range r.Runs {
 			if run.Profile != "" {
 				profs = append(profs, run.Profile)
+				profs = append(profs, run.MoreProfiles...)
 			}
 		}
 		if len(profs) > 0 {
-			fmt.Fprintf(w, "\nCPU profiles of the node (go tool pprof -top BINARY FILE): %s\n", strings.Join(profs, " "))
+			fmt.Fprintf(w, "\nCPU profiles of the node (a cluster step: of each node; go tool pprof -top BINARY FILE): %s\n", strings.Join(profs, " "))
 		}
 	}
 	met, missed := 0, 0

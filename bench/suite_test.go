@@ -258,6 +258,16 @@ func TestRunSuiteChild(t *testing.T) {
 	if f := res.Figure("assume_role"); f == nil || f.Met == nil || f.Value <= 0 {
 		t.Errorf("3-node AssumeRole figure: %+v", f)
 	}
+	// The cluster step profiles each of its three nodes.
+	cr := res.Run(StepClusterSTS)
+	if cr == nil || cr.Profile == "" || len(cr.MoreProfiles) != 2 {
+		t.Fatalf("cluster profiles: %+v", cr)
+	}
+	for _, p := range append([]string{cr.Profile}, cr.MoreProfiles...) {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 || !strings.Contains(p, "sts-3n-node") {
+			t.Errorf("cluster node profile %q: %v", p, err)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "cluster")); !os.IsNotExist(err) {
 		t.Errorf("cluster data left behind: %v", err)
 	}
