@@ -10,35 +10,7 @@ SCRIPT_NAME=drives.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 need_env AK SK BUCKET_PREFIX RESULTS SCRATCH TESSERA_BIN
 
-W=$SCRATCH
-DATA=$W/data
-LOG=$W/server.log
-read -r PORT CPORT < <(free_ports 2)
-export ENDPOINT=http://127.0.0.1:$PORT # this instance, not the shared one
-B=$BUCKET_PREFIX-drives
-TOOL=$E2E_DIR/fault_tool.py
-: >"$W/aws-config"
-export AWS_CONFIG_FILE=$W/aws-config AWS_SHARED_CREDENTIALS_FILE=$W/aws-config
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-a() { timeout 60 "$AWS" --endpoint-url "$ENDPOINT" "$@"; }
-
-PIDS=()
-kill_started() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-}
-
-start() {
-	start_server "$TESSERA_BIN" "$DATA" "$LOG" "$PORT" "$CPORT"
-	PIDS+=("$SERVER_PID")
-	echo "--- server pid $SERVER_PID started" >>"$LOG"
-	wait_ready "$PORT" "$SERVER_PID" 60 || { tail -n 30 "$LOG"; fail "server did not become ready (data $DATA)"; }
-}
-
-stop_ok() {
-	stop_server "$SERVER_PID" 30 || { tail -n 20 "$LOG"; fail "$1: server did not exit within 30 s of SIGTERM"; }
-	[[ "$EXIT_RC" == 0 ]] || { tail -n 20 "$LOG"; fail "$1: server exited $EXIT_RC after SIGTERM, expected 0"; }
-}
+own_instance drives
 
 # corrupt DIR N: flip 64 bytes in the middle of the N largest regular files.
 corrupt() {

@@ -176,3 +176,43 @@ stop_server() {
 	wait "$pid" 2>/dev/null || true
 	return 1
 }
+
+# own_instance NAME: set up a fault script's own server instance (own ports,
+# data folder under $SCRATCH, aws CLI config) and the helpers it uses:
+# W, DATA, LOG, PORT, CPORT, ENDPOINT (exported), B (bucket
+# $BUCKET_PREFIX-NAME), TOOL (fault_tool.py), a() (aws CLI against it),
+# start (start the server, wait until ready), stop_ok WHAT (SIGTERM, must
+# exit 0 within 30 s), and PIDS/kill_started: inside a step (a subshell)
+# `trap kill_started EXIT` kills what the step started, whatever happened.
+own_instance() {
+	W=$SCRATCH
+	DATA=$W/data
+	LOG=$W/server.log
+	read -r PORT CPORT < <(free_ports 2)
+	export ENDPOINT=http://127.0.0.1:$PORT # this instance, not the shared one
+	B=$BUCKET_PREFIX-$1
+	TOOL=$E2E_DIR/fault_tool.py
+	: >"$W/aws-config"
+	export AWS_CONFIG_FILE=$W/aws-config AWS_SHARED_CREDENTIALS_FILE=$W/aws-config
+	export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_MAX_ATTEMPTS=1
+	PIDS=()
+}
+
+a() { timeout 60 "$AWS" --endpoint-url "$ENDPOINT" "$@"; }
+
+kill_started() {
+	local p
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+start() {
+	start_server "$TESSERA_BIN" "$DATA" "$LOG" "$PORT" "$CPORT"
+	PIDS+=("$SERVER_PID")
+	echo "--- server pid $SERVER_PID started" >>"$LOG"
+	wait_ready "$PORT" "$SERVER_PID" 60 || { tail -n 30 "$LOG"; fail "server did not become ready (data $DATA)"; }
+}
+
+stop_ok() {
+	stop_server "$SERVER_PID" 30 || { tail -n 20 "$LOG"; fail "$1: server did not exit within 30 s of SIGTERM"; }
+	[[ "$EXIT_RC" == 0 ]] || { tail -n 20 "$LOG"; fail "$1: server exited $EXIT_RC after SIGTERM, expected 0"; }
+}
