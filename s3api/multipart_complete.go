@@ -62,7 +62,7 @@ func (s *Server) completeMultipartUpload(r *request) (*response, error) {
 		cp := &cparts[i]
 		parts[i] = erasure.CompletePart{Number: cp.PartNumber, ETag: cp.ETag}
 		if declared.alg != checksum.None {
-			v := cp.checksums().get(declared.alg.String())
+			v := cp.checksum(declared.alg.String())
 			if v != "" {
 				parts[i].Checksum = erasure.Checksum{Algorithm: declared.alg.String(), Value: v, Type: declared.typ.String()}
 			}
@@ -103,7 +103,7 @@ func (s *Server) completeMultipartUpload(r *request) (*response, error) {
 		ETag:     `"` + oi.ETag + `"`,
 	}
 	if oi.Checksum.Algorithm != "" {
-		res.checksums().set(oi.Checksum.Algorithm, oi.Checksum.Value)
+		res.setChecksum(oi.Checksum.Algorithm, oi.Checksum.Value)
 		res.ChecksumType = oi.Checksum.Type
 	}
 	return r.respondXML(http.StatusOK, res), nil

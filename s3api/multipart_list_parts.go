@@ -59,7 +59,7 @@ func (s *Server) listParts(r *request) (*response, error) {
 			Size:         pi.Size,
 		}
 		if pi.Checksum.Algorithm != "" {
-			e.checksums().set(pi.Checksum.Algorithm, pi.Checksum.Value)
+			e.setChecksum(pi.Checksum.Algorithm, pi.Checksum.Value)
 		}
 		res.Parts = append(res.Parts, e)
 	}

@@ -67,7 +67,7 @@ func (s *Server) uploadPartCopy(r *request) (*response, error) {
 	}
 	res := &copyPartResult{NS: s3NS, LastModified: xmlTime(pi.ModTime), ETag: `"` + pi.ETag + `"`}
 	if pi.Checksum.Algorithm != "" {
-		res.checksums().set(pi.Checksum.Algorithm, pi.Checksum.Value)
+		res.setChecksum(pi.Checksum.Algorithm, pi.Checksum.Value)
 	}
 	return r.respondXML(http.StatusOK, res), nil
 }

@@ -179,7 +179,7 @@ func (s *Server) copyObject(r *request) (*response, error) {
 func copyResult(r *request, oi erasure.ObjectInfo) *response {
 	res := &copyObjectResult{NS: s3NS, LastModified: xmlTime(oi.ModTime), ETag: `"` + oi.ETag + `"`}
 	if oi.Checksum.Algorithm != "" {
-		res.checksums().set(oi.Checksum.Algorithm, oi.Checksum.Value)
+		res.setChecksum(oi.Checksum.Algorithm, oi.Checksum.Value)
 		res.ChecksumType = oi.Checksum.Type
 	}
 	return r.respondXML(http.StatusOK, res)

@@ -161,84 +161,63 @@ type versionEntry struct {
 
 // copyObjectResult is the CopyObject response.
 type copyObjectResult struct {
-	XMLName           xml.Name `xml:"CopyObjectResult"`
-	NS                string   `xml:"xmlns,attr"`
-	LastModified      string   `xml:"LastModified"`
-	ETag              string   `xml:"ETag"`
-	ChecksumType      string   `xml:"ChecksumType,omitempty"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	ChecksumType string   `xml:"ChecksumType,omitempty"`
+	xmlChecksums
 }
 
 // copyPartResult is the UploadPartCopy response.
 type copyPartResult struct {
-	XMLName           xml.Name `xml:"CopyPartResult"`
-	NS                string   `xml:"xmlns,attr"`
-	LastModified      string   `xml:"LastModified"`
-	ETag              string   `xml:"ETag"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	xmlChecksums
 }
 
-// checksumFields are the Checksum<ALG> elements shared by several
-// documents.
-type checksumFields struct {
-	CRC32, CRC32C, CRC64NVME, SHA1, SHA256 *string
+// xmlChecksums are the Checksum<ALG> elements shared by several documents
+// (embedded: encoding/xml treats its fields as the outer struct's).
+type xmlChecksums struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
 }
 
-// setChecksum stores value in the field for alg.
-func (f checksumFields) set(alg, value string) {
-	var p *string
+// field is the element of algorithm alg (nil for an unknown one).
+func (c *xmlChecksums) field(alg string) *string {
 	switch alg {
 	case "CRC32":
-		p = f.CRC32
+		return &c.ChecksumCRC32
 	case "CRC32C":
-		p = f.CRC32C
+		return &c.ChecksumCRC32C
 	case "CRC64NVME":
-		p = f.CRC64NVME
+		return &c.ChecksumCRC64NVME
 	case "SHA1":
-		p = f.SHA1
+		return &c.ChecksumSHA1
 	case "SHA256":
-		p = f.SHA256
+		return &c.ChecksumSHA256
 	}
-	if p != nil {
+	return nil
+}
+
+// setChecksum stores value in the element of alg.
+func (c *xmlChecksums) setChecksum(alg, value string) {
+	if p := c.field(alg); p != nil {
 		*p = value
 	}
 }
 
-// get returns the value of the field for alg.
-func (f checksumFields) get(alg string) string {
-	var p *string
-	switch alg {
-	case "CRC32":
-		p = f.CRC32
-	case "CRC32C":
-		p = f.CRC32C
-	case "CRC64NVME":
-		p = f.CRC64NVME
-	case "SHA1":
-		p = f.SHA1
-	case "SHA256":
-		p = f.SHA256
+// checksum is the value of the element of alg.
+func (c *xmlChecksums) checksum(alg string) string {
+	if p := c.field(alg); p != nil {
+		return *p
 	}
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func (c *copyObjectResult) checksums() checksumFields {
-	return checksumFields{&c.ChecksumCRC32, &c.ChecksumCRC32C, &c.ChecksumCRC64NVME, &c.ChecksumSHA1, &c.ChecksumSHA256}
-}
-
-func (c *copyPartResult) checksums() checksumFields {
-	return checksumFields{&c.ChecksumCRC32, &c.ChecksumCRC32C, &c.ChecksumCRC64NVME, &c.ChecksumSHA1, &c.ChecksumSHA256}
+	return ""
 }
 
 // initiateMultipartUploadResult is the CreateMultipartUpload response.
@@ -258,37 +237,21 @@ type completeMultipartUpload struct {
 
 // completedPart is one Part of CompleteMultipartUpload.
 type completedPart struct {
-	PartNumber        int    `xml:"PartNumber"`
-	ETag              string `xml:"ETag"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256"`
-}
-
-func (c *completedPart) checksums() checksumFields {
-	return checksumFields{&c.ChecksumCRC32, &c.ChecksumCRC32C, &c.ChecksumCRC64NVME, &c.ChecksumSHA1, &c.ChecksumSHA256}
+	PartNumber int    `xml:"PartNumber"`
+	ETag       string `xml:"ETag"`
+	xmlChecksums
 }
 
 // completeMultipartUploadResult is the CompleteMultipartUpload response.
 type completeMultipartUploadResult struct {
-	XMLName           xml.Name `xml:"CompleteMultipartUploadResult"`
-	NS                string   `xml:"xmlns,attr"`
-	Location          string   `xml:"Location"`
-	Bucket            string   `xml:"Bucket"`
-	Key               string   `xml:"Key"`
-	ETag              string   `xml:"ETag"`
-	ChecksumCRC32     string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64NVME string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1      string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumType      string   `xml:"ChecksumType,omitempty"`
-}
-
-func (c *completeMultipartUploadResult) checksums() checksumFields {
-	return checksumFields{&c.ChecksumCRC32, &c.ChecksumCRC32C, &c.ChecksumCRC64NVME, &c.ChecksumSHA1, &c.ChecksumSHA256}
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	xmlChecksums
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // listPartsResult is the ListParts response.
@@ -312,19 +275,11 @@ type listPartsResult struct {
 
 // partEntry is one Part of ListPartsResult.
 type partEntry struct {
-	PartNumber        int    `xml:"PartNumber"`
-	LastModified      string `xml:"LastModified"`
-	ETag              string `xml:"ETag"`
-	Size              int64  `xml:"Size"`
-	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
-}
-
-func (c *partEntry) checksums() checksumFields {
-	return checksumFields{&c.ChecksumCRC32, &c.ChecksumCRC32C, &c.ChecksumCRC64NVME, &c.ChecksumSHA1, &c.ChecksumSHA256}
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	xmlChecksums
 }
 
 // listMultipartUploadsResult is the ListMultipartUploads response.

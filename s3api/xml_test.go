@@ -58,7 +58,7 @@ func TestXMLShapes(t *testing.T) {
 			`<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>&#34;e&#34;</ETag></CopyObjectResult>`},
 		{"InitiateMultipartUploadResult", &initiateMultipartUploadResult{NS: s3NS, Bucket: "b", Key: "k", UploadID: "u"},
 			`<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>b</Bucket><Key>k</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>`},
-		{"CompleteMultipartUploadResult", &completeMultipartUploadResult{NS: s3NS, Location: "http://h/b/k", Bucket: "b", Key: "k", ETag: `"e-2"`, ChecksumCRC32: "AAAAAA==-2", ChecksumType: "COMPOSITE"},
+		{"CompleteMultipartUploadResult", &completeMultipartUploadResult{NS: s3NS, Location: "http://h/b/k", Bucket: "b", Key: "k", ETag: `"e-2"`, xmlChecksums: xmlChecksums{ChecksumCRC32: "AAAAAA==-2"}, ChecksumType: "COMPOSITE"},
 			`<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://h/b/k</Location><Bucket>b</Bucket><Key>k</Key>` +
 				`<ETag>&#34;e-2&#34;</ETag><ChecksumCRC32>AAAAAA==-2</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType></CompleteMultipartUploadResult>`},
 		{"DeleteResult", &deleteResult{NS: s3NS, Deleted: []deletedEntry{{Key: "a"}}, Errors: []deleteError{{Key: "b", Code: "AccessDenied", Message: "Access Denied"}}},
