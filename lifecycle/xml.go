@@ -223,8 +223,6 @@ func parseFilter(n int, x *xmlFilter, f *Filter) error {
 	switch {
 	case len(x.Other) > 0:
 		return malformed(n, "unknown element "+x.Other[0].XMLName.Local+" in Filter")
-	case len(x.Prefix) > 1 || len(x.Tag) > 1 || len(x.And) > 1 || len(x.ObjectSizeGreaterThan) > 1 || len(x.ObjectSizeLessThan) > 1:
-		return malformed(n, "Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And")
 	case len(x.Prefix)+len(x.Tag)+len(x.And)+len(x.ObjectSizeGreaterThan)+len(x.ObjectSizeLessThan) > 1:
 		return malformed(n, "Filter must have exactly one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And")
 	case len(x.ObjectSizeGreaterThan) > 0 || len(x.ObjectSizeLessThan) > 0:
