@@ -28,11 +28,12 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from e2e_results import result_log
+
 ENDPOINT = os.environ.get("ENDPOINT", "")
 AK = os.environ.get("AK", "")
 SK = os.environ.get("SK", "")
 PREFIX = os.environ.get("BUCKET_PREFIX", "")
-RESULTS = os.environ.get("RESULTS", "")
 SCRATCH = os.environ.get("SCRATCH", "/tmp")
 MiB = 1024 * 1024
 
@@ -520,38 +521,12 @@ class VirtualHostTest(unittest.TestCase):
         self.assertEqual(bad, [], "requests were not virtual-hosted")
 
 
-class ResultLog(unittest.TextTestResult):
-    """Appends one PASS/FAIL line per test to $RESULTS."""
-
-    def _record(self, test, status):
-        if RESULTS:
-            with open(RESULTS, "a") as f:
-                f.write(f"{status} boto3_test.py: {test.id().split('.', 1)[-1]}\n")
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._record(test, "PASS")
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._record(test, "FAIL")
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        # An error in setUpClass is reported on a _ErrorHolder, not a test.
-        self._record(test, "FAIL")
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        print(f"\n  {reason}", file=sys.stderr)
-
-
 def main():
     for v in ("ENDPOINT", "AK", "SK", "BUCKET_PREFIX"):
         if not os.environ.get(v):
             sys.exit(f"boto3_test.py: environment variable {v} is not set (run me through run.sh)")
     print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}", file=sys.stderr)
-    runner = unittest.TextTestRunner(verbosity=2, resultclass=ResultLog)
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=result_log("boto3_test.py"))
     names = sys.argv[1:]  # optional: TestClass or TestClass.test_name
     loader = unittest.defaultTestLoader
     if names:

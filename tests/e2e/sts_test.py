@@ -32,10 +32,11 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from e2e_results import result_log
+
 AK = os.environ.get("AK", "")
 SK = os.environ.get("SK", "")
 PREFIX = os.environ.get("BUCKET_PREFIX", "")
-RESULTS = os.environ.get("RESULTS", "")
 SCRATCH = os.environ.get("SCRATCH", "/tmp")
 TESSERA_BIN = os.environ.get("TESSERA_BIN", "")
 AWS = "/usr/bin/aws"
@@ -619,34 +620,12 @@ class T3Expiry(Case):
         self.assertEqual(rc, 0, f"server exit status after SIGTERM (None: still running after 30 s):\n{SERVER.log_tail()}")
 
 
-class ResultLog(unittest.TextTestResult):
-    """Appends one PASS/FAIL line per test to $RESULTS."""
-
-    def _record(self, test, status):
-        if RESULTS:
-            with open(RESULTS, "a") as f:
-                f.write(f"{status} sts_test.py: {test.id().split('.', 1)[-1]}\n")
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._record(test, "PASS")
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._record(test, "FAIL")
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        # An error in setUpModule/setUpClass is reported on a _ErrorHolder.
-        self._record(test, "FAIL")
-
-
 def main():
     for v in ("AK", "SK", "BUCKET_PREFIX", "TESSERA_BIN"):
         if not os.environ.get(v):
             sys.exit(f"sts_test.py: environment variable {v} is not set (run me through run.sh)")
     print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}", file=sys.stderr)
-    runner = unittest.TextTestRunner(verbosity=2, resultclass=ResultLog)
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=result_log("sts_test.py"))
     names = sys.argv[1:]
     loader = unittest.defaultTestLoader
     if names:
