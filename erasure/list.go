@@ -192,7 +192,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, marker, delimit
 			if i := bytes.Index(okey[len(prefix):], []byte(delimiter)); i >= 0 {
 				cp := string(okey[:len(prefix)+i+len(delimiter)])
 				if strings.HasPrefix(marker, cp) {
-					ok = m.skipPrefix(pfx, cp)
+					ok = m.skipPrefix(pfx, cp, false)
 					continue
 				}
 				if !s.listedAt(m, bucket, okey, &sv, &p) {
@@ -206,7 +206,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, marker, delimit
 				res.CommonPrefixes = append(res.CommonPrefixes, cp)
 				res.NextMarker = cp
 				count++
-				ok = m.skipPrefix(pfx, cp)
+				ok = m.skipPrefix(pfx, cp, false)
 				continue
 			}
 		}
@@ -241,8 +241,9 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, marker, delimit
 }
 
 // skipPrefix seeks past every key starting with cp (within the namespace
-// prefix pfx).
-func (m *mergedIter) skipPrefix(pfx []byte, cp string) bool {
+// prefix pfx). escaped: the keys after pfx are escaped (upload records),
+// not raw (objects).
+func (m *mergedIter) skipPrefix(pfx []byte, cp string, escaped bool) bool {
 	end, ok := stringPrefixEnd(cp)
 	if !ok {
 		for i := range m.valid {
@@ -250,7 +251,11 @@ func (m *mergedIter) skipPrefix(pfx []byte, cp string) bool {
 		}
 		return m.settle()
 	}
-	return m.seek(append(append([]byte(nil), pfx...), end...))
+	k := append([]byte(nil), pfx...)
+	if escaped {
+		return m.seek(appendEscaped(k, end))
+	}
+	return m.seek(append(k, end...))
 }
 
 // listedAt reports whether the object at the merged iterator's current key

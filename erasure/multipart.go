@@ -551,7 +551,7 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket, prefix, keyMar
 			if i := strings.Index(key[len(prefix):], delimiter); i >= 0 {
 				cp := key[:len(prefix)+i+len(delimiter)]
 				if strings.HasPrefix(keyMarker, cp) {
-					ok = m.skipUploadPrefix(pfx, cp)
+					ok = m.skipPrefix(pfx, cp, true)
 					continue
 				}
 				if _, listed := s.uploadAt(m, bucket, key, &sv); !listed {
@@ -565,7 +565,7 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket, prefix, keyMar
 				res.CommonPrefixes = append(res.CommonPrefixes, cp)
 				res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
 				count++
-				ok = m.skipUploadPrefix(pfx, cp)
+				ok = m.skipPrefix(pfx, cp, true)
 				continue
 			}
 		}
@@ -591,17 +591,6 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket, prefix, keyMar
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return res, nil
-}
-
-func (m *mergedIter) skipUploadPrefix(pfx []byte, cp string) bool {
-	end, ok := stringPrefixEnd(cp)
-	if !ok {
-		for i := range m.valid {
-			m.valid[i] = false
-		}
-		return m.settle()
-	}
-	return m.seek(appendEscaped(append([]byte(nil), pfx...), end))
 }
 
 // uploadAt returns the upload at the merged iterator's key when at least
