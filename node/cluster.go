@@ -33,12 +33,13 @@ const (
 	rpcRemoveServer byte = 'X' // payload: {"id"}; on the leader; answer: {"error"}
 	maxRPCPayload        = 4 << 20
 
-	rpcIdleTimeout  = 60 * time.Second // callee: close a connection idle this long
-	rpcPoolIdle     = 30 * time.Second // caller: do not reuse a connection idle longer
-	rpcPoolPerPeer  = 128              // caller: idle connections kept per peer
-	rpcDialsPerPeer = 8                // caller: dials (handshakes) in progress per peer
-	rpcWaitMax      = time.Second      // callee: longest wait of an rpcWaitApplied
-	rpcCallDeadline = 30 * time.Second // a call without a context deadline
+	rpcIdleTimeout  = 60 * time.Second       // callee: close a connection idle this long
+	rpcPoolIdle     = 30 * time.Second       // caller: do not reuse a connection idle longer
+	rpcPoolPerPeer  = 128                    // caller: idle connections kept per peer
+	rpcDialsPerPeer = 8                      // caller: dials (handshakes) in progress per peer
+	rpcWaitMax      = time.Second            // callee: longest wait of an rpcWaitApplied
+	rpcPollTimeout  = 500 * time.Millisecond // caller: an applied-index poll of a peer that did not answer
+	rpcCallDeadline = 30 * time.Second       // a call without a context deadline
 )
 
 // clusterNet owns the node's cluster port: the authenticated mux that
@@ -373,11 +374,16 @@ type appliedTracker struct {
 // peerApplied is what the tracker knows of one peer.
 type peerApplied struct {
 	mu      sync.Mutex
-	applied uint64        // the peer has applied at least this index
-	want    uint64        // the highest index a waiter needs
-	failing bool          // the last ask failed (unreachable)
-	changed chan struct{} // closed and replaced whenever the above change
-	kick    chan struct{} // wakes the loop (buffered)
+	applied uint64 // the peer has applied at least this index
+	want    uint64 // the highest index a waiter needs
+	failing bool   // the last ask failed (unreachable)
+	// failStart is when the failed ask started: a waiter passes over a
+	// failing peer only for an ask that started at most rpcPollTimeout
+	// before its fence, as a plain poll would have (a long poll to a
+	// peer cut off can hang for seconds, and the peer may be back).
+	failStart time.Time
+	changed   chan struct{} // closed and replaced whenever the above change
+	kick      chan struct{} // wakes the loop (buffered)
 }
 
 // peer returns addr's tracker entry, starting its loop with cn the first
@@ -427,12 +433,12 @@ func (p *peerApplied) need(index uint64) {
 	}
 }
 
-// state is what the waiter checks: applied >= index, failing, and the
-// channel closed at the next change.
-func (p *peerApplied) state(index uint64) (applied, failing bool, changed <-chan struct{}) {
+// state is what the waiter checks: applied >= index, failing (and when
+// that failed ask started), and the channel closed at the next change.
+func (p *peerApplied) state(index uint64) (applied bool, failing bool, failStart time.Time, changed <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.applied >= index, p.failing, p.changed
+	return p.applied >= index, p.failing, p.failStart, p.changed
 }
 
 func (t *appliedTracker) loop(cn *clusterNet, addr string, p *peerApplied) {
@@ -450,14 +456,31 @@ func (t *appliedTracker) loop(cn *clusterNet, addr string, p *peerApplied) {
 			if have >= want {
 				break
 			}
-			ctx, cancel := context.WithTimeout(t.ctx, rpcWaitMax+time.Second)
-			idx, err := cn.waitApplied(ctx, addr, want)
-			cancel()
+			p.mu.Lock()
+			failing := p.failing
+			p.mu.Unlock()
+			began := time.Now()
+			var idx uint64
+			var err error
+			if failing {
+				// Poll a peer that did not answer, with a short timeout, so
+				// that "still unreachable" is recent when a waiter uses it.
+				ctx, cancel := context.WithTimeout(t.ctx, rpcPollTimeout)
+				idx, err = cn.appliedIndex(ctx, addr)
+				cancel()
+			} else {
+				ctx, cancel := context.WithTimeout(t.ctx, rpcWaitMax+time.Second)
+				idx, err = cn.waitApplied(ctx, addr, want)
+				cancel()
+			}
 			p.mu.Lock()
 			if err == nil && idx > p.applied {
 				p.applied = idx
 			}
 			p.failing = err != nil
+			if err != nil {
+				p.failStart = began
+			}
 			close(p.changed)
 			p.changed = make(chan struct{})
 			p.mu.Unlock()
@@ -506,7 +529,7 @@ func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
 	var fenceTimer <-chan time.Time
 	for _, p := range pending {
 		for {
-			applied, failing, changed := p.state(index)
+			applied, failing, failStart, changed := p.state(index)
 			if applied {
 				break
 			}
@@ -514,7 +537,7 @@ func (n *Node) waitPropagated(ctx context.Context, index uint64) error {
 				// Unreachable, and for longer than the lease: that node
 				// has stopped serving authenticated requests (or applied
 				// the change, if it heard from the leader meanwhile).
-				if !time.Now().Before(fence) {
+				if !time.Now().Before(fence) && !failStart.Before(fence.Add(-rpcPollTimeout)) {
 					break
 				}
 				if fenceTimer == nil {
